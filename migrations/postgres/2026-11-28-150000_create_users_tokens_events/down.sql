@@ -1,0 +1,3 @@
+DROP TABLE token_events;
+DROP TABLE tokens;
+DROP TABLE users;

@@ -1,0 +1,167 @@
+//! Every way an API request can fail, rendered as DRF renders it.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Value, json};
+
+use super::response::json_body;
+use crate::auth::HashError;
+use crate::db::{AsOutage, DbError};
+use crate::models::CreateUserError;
+
+pub const SERVER_ERROR: &str = "A server error occurred.";
+pub const UNAVAILABLE: &str = "Service temporarily unavailable, try again later.";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401 with `WWW-Authenticate: <keyword>`.
+    #[error("401: {detail}")]
+    Unauthenticated {
+        detail: &'static str,
+        keyword: String,
+    },
+    /// 400 `{"field": ["message", …], …}` in field order.
+    #[error("400: field errors")]
+    Fields(Vec<(String, Vec<String>)>),
+    /// 400 `{"detail": …}` (a body that could not be parsed).
+    #[error("400: {0}")]
+    BadRequest(String),
+    #[error("405: {method}")]
+    MethodNotAllowed { method: String, allow: &'static str },
+    #[error("413")]
+    PayloadTooLarge { limit: usize },
+    #[error("415: {0}")]
+    UnsupportedMediaType(String),
+    #[error("429: wait {0}s")]
+    Throttled(u64),
+    /// 503 with `Retry-After`: the password hashing queue is full.
+    #[error("503: busy")]
+    Busy,
+    #[error("503: {0}")]
+    Unavailable(String),
+    #[error("500: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn field(name: &str, messages: Vec<&'static str>) -> ApiError {
+        ApiError::Fields(vec![(
+            name.to_string(),
+            messages.into_iter().map(String::from).collect(),
+        )])
+    }
+
+    pub fn non_field(message: impl Into<String>) -> ApiError {
+        ApiError::Fields(vec![("non_field_errors".into(), vec![message.into()])])
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Unavailable(reason) => ApiError::Unavailable(reason),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<HashError> for ApiError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => ApiError::Busy,
+            HashError::Failed(reason) => ApiError::Internal(reason),
+        }
+    }
+}
+
+impl From<CreateUserError> for ApiError {
+    fn from(e: CreateUserError) -> Self {
+        match e {
+            CreateUserError::UsernameTaken => ApiError::field(
+                "username",
+                vec![crate::models::validation::MSG_USERNAME_TAKEN],
+            ),
+            e if e.is_outage() => ApiError::Unavailable(e.to_string()),
+            e => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl AsOutage for ApiError {
+    fn is_outage(&self) -> bool {
+        matches!(self, ApiError::Unavailable(_))
+    }
+}
+
+/// Seconds a client should wait after a 503.
+const RETRY_AFTER_BUSY: u64 = 1;
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Fields(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body: Value = match self {
+            ApiError::Unauthenticated { detail, .. } => json!({ "detail": detail }),
+            ApiError::Fields(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(name, messages)| (name.clone(), json!(messages)))
+                    .collect(),
+            ),
+            ApiError::BadRequest(detail) => json!({ "detail": detail }),
+            ApiError::MethodNotAllowed { method, .. } => {
+                json!({ "detail": format!("Method \"{method}\" not allowed.") })
+            }
+            ApiError::PayloadTooLarge { limit } => json!({
+                "detail": format!("Request body is too large (the limit is {limit} bytes).")
+            }),
+            ApiError::UnsupportedMediaType(media_type) => json!({
+                "detail": format!("Unsupported media type \"{media_type}\" in request.")
+            }),
+            ApiError::Throttled(wait) => {
+                let unit = if *wait == 1 { "second" } else { "seconds" };
+                json!({
+                    "detail": format!("Request was throttled. Expected available in {wait} {unit}.")
+                })
+            }
+            ApiError::Busy | ApiError::Unavailable(_) => json!({ "detail": UNAVAILABLE }),
+            ApiError::Internal(_) => json!({ "detail": SERVER_ERROR }),
+        };
+        match self {
+            ApiError::Unavailable(reason) => log::warn!("database unavailable: {reason}"),
+            ApiError::Internal(reason) => log::error!("internal error: {reason}"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            ApiError::Unauthenticated { keyword, .. } => {
+                if let Ok(value) = HeaderValue::from_str(keyword) {
+                    response.insert_header((header::WWW_AUTHENTICATE, value));
+                }
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            ApiError::Throttled(wait) => {
+                response.insert_header((header::RETRY_AFTER, wait.to_string()));
+            }
+            ApiError::Busy | ApiError::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_BUSY.to_string()));
+            }
+            _ => {}
+        }
+        json_body(response, &body)
+    }
+}

@@ -1,0 +1,67 @@
+//! The JSON API: DRF's token endpoints and the account endpoints, byte for
+//! byte as `shared/API.md` describes them.
+
+pub mod body;
+mod error;
+pub mod fields;
+mod input;
+mod me;
+mod not_allowed;
+mod probes;
+pub mod pyjson;
+mod register;
+pub mod response;
+mod sign_in;
+mod token;
+
+use actix_web::web;
+
+pub use error::ApiError;
+pub use input::BODY_LIMIT;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    const POST: &str = "POST, OPTIONS";
+    cfg.service(
+        web::resource("/api-token-auth/")
+            .route(web::post().to(sign_in::obtain_auth_token))
+            .default_service(web::to(not_allowed::open(POST))),
+    )
+    .service(
+        web::resource("/api/auth/login/")
+            .route(web::post().to(sign_in::login))
+            .default_service(web::to(not_allowed::open(POST))),
+    )
+    .service(
+        web::resource("/api/auth/register/")
+            .route(web::post().to(register::register))
+            .default_service(web::to(not_allowed::open(POST))),
+    )
+    .service(
+        web::resource("/api/auth/me/")
+            .route(web::get().to(me::me))
+            .route(web::head().to(me::me))
+            .default_service(web::to(not_allowed::authenticated("GET, HEAD, OPTIONS"))),
+    )
+    .service(
+        web::resource("/api/auth/logout/")
+            .route(web::post().to(token::logout))
+            .default_service(web::to(not_allowed::authenticated(POST))),
+    )
+    .service(
+        web::resource("/api/auth/token/regenerate/")
+            .route(web::post().to(token::regenerate))
+            .default_service(web::to(not_allowed::authenticated(POST))),
+    )
+    .service(
+        web::resource("/healthz")
+            .route(web::get().to(probes::healthz))
+            .route(web::head().to(probes::healthz))
+            .default_service(web::to(not_allowed::open("GET, HEAD, OPTIONS"))),
+    )
+    .service(
+        web::resource("/readyz")
+            .route(web::get().to(probes::readyz))
+            .route(web::head().to(probes::readyz))
+            .default_service(web::to(not_allowed::open("GET, HEAD, OPTIONS"))),
+    );
+}

@@ -1,0 +1,37 @@
+//! JSON written the way DRF's `JSONRenderer` writes it: compact, raw UTF-8,
+//! U+2028 and U+2029 escaped, `Content-Type: application/json`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, HttpResponseBuilder};
+use serde_json::Value;
+
+pub fn drf_json(value: &Value) -> String {
+    let text = value.to_string();
+    if text.contains(['\u{2028}', '\u{2029}']) {
+        text.replace('\u{2028}', "\\u2028")
+            .replace('\u{2029}', "\\u2029")
+    } else {
+        text
+    }
+}
+
+pub fn json_body(mut builder: HttpResponseBuilder, value: &Value) -> HttpResponse {
+    builder
+        .content_type("application/json")
+        .body(drf_json(value))
+}
+
+pub fn json(status: StatusCode, value: &Value) -> HttpResponse {
+    json_body(HttpResponse::build(status), value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_raw_utf8_with_line_separators_escaped() {
+        let v = serde_json::json!({"detail": "Zoë\u{2028}x", "n": [1, 2]});
+        assert_eq!(drf_json(&v), "{\"detail\":\"Zoë\\u2028x\",\"n\":[1,2]}");
+    }
+}

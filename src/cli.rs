@@ -1,0 +1,256 @@
+//! The operator commands of the one `authtoken` binary.
+
+use std::io::{self, IsTerminal, Write};
+use std::net::TcpListener;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::PasswordHasher;
+use crate::db::DbError;
+use crate::models::validation::{Email, Username, password_problems};
+use crate::models::{CreateUserError, NewUser, users};
+use crate::settings::Settings;
+use crate::startup::{Application, StartupError, prepare};
+use crate::state::AppState;
+
+#[derive(Debug, Parser)]
+#[command(name = "authtoken", version, about = "DRF-compatible token authentication server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Create a staff superuser; the password comes from AUTHTOKEN_PASSWORD or a prompt.
+    Createsuperuser {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "")]
+        email: String,
+    },
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print a user's token, creating it if needed (DRF's drf_create_token).
+    #[command(name = "drf_create_token")]
+    DrfCreateToken {
+        username: String,
+        /// Replace the user's token with a new one.
+        #[arg(short = 'r', long = "reset")]
+        reset: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password comes from AUTHTOKEN_PASSWORD or a prompt.
+    Create(CreateUser),
+    /// Let a user sign in again.
+    Activate { username: String },
+    /// Stop a user from signing in; their token stops working at once.
+    Deactivate { username: String },
+    /// List users, one a line: id, username, e-mail, active, staff, token prefix.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUser {
+    username: String,
+    #[arg(long, default_value = "")]
+    email: String,
+    /// Make the user staff (admin pages).
+    #[arg(long)]
+    staff: bool,
+    /// Make the user a superuser (implies --staff).
+    #[arg(long)]
+    superuser: bool,
+}
+
+/// A command's failure: printed as one line on stderr, exit code 1.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("CommandError: {0}")]
+    Failed(String),
+    #[error("{0}")]
+    Startup(#[from] StartupError),
+    #[error("CommandError: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl From<DbError> for CommandError {
+    fn from(e: DbError) -> Self {
+        CommandError::Failed(e.to_string())
+    }
+}
+
+impl From<CreateUserError> for CommandError {
+    fn from(e: CreateUserError) -> Self {
+        match e {
+            CreateUserError::UsernameTaken => {
+                CommandError::Failed("That username is already taken.".into())
+            }
+            other => CommandError::Failed(other.to_string()),
+        }
+    }
+}
+
+impl crate::db::AsOutage for CommandError {
+    fn is_outage(&self) -> bool {
+        false
+    }
+}
+
+/// Who the command line acts as, in token events.
+const ACTOR: &str = "cli";
+
+pub async fn serve(settings: Settings) -> Result<(), CommandError> {
+    let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
+        addr: settings.bind.clone(),
+        source,
+    })?;
+    let app = Application::build(settings.clone(), listener)?;
+    log::info!(
+        "authtoken listening on http://{} ({:?} database)",
+        settings.bind,
+        settings.backend()
+    );
+    Ok(app.run_until_stopped().await?)
+}
+
+/// Runs a command that does not serve. Output goes to `out`.
+pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<(), CommandError> {
+    let secret = prepare(&settings)?;
+    if matches!(command, Command::Migrate) {
+        writeln!(out, "Migrations are up to date.")?;
+        return Ok(());
+    }
+    let state = AppState::new(settings, &secret);
+    let db = &state.db;
+    match command {
+        Command::Serve | Command::Migrate => unreachable!("handled above"),
+        Command::Createsuperuser { username, email } => {
+            let new = new_user(&state.hasher, &username, &email, true, true)?;
+            db.run(|conn| users::create_user(conn, &state.hooks, &new, ACTOR))?;
+            writeln!(out, "Superuser created successfully.")?;
+        }
+        Command::User(UserCommand::Create(args)) => {
+            let staff = args.staff || args.superuser;
+            let new = new_user(&state.hasher, &args.username, &args.email, staff, args.superuser)?;
+            let user = db.run(|conn| users::create_user(conn, &state.hooks, &new, ACTOR))?;
+            writeln!(out, "Created user {} (id {}).", user.username, user.id)?;
+        }
+        Command::User(UserCommand::Activate { username }) => {
+            set_active(&state, &username, true)?;
+            writeln!(out, "Activated user {username}.")?;
+        }
+        Command::User(UserCommand::Deactivate { username }) => {
+            set_active(&state, &username, false)?;
+            writeln!(out, "Deactivated user {username}.")?;
+        }
+        Command::User(UserCommand::List) => {
+            let rows = db.run(|conn| {
+                let all = users::all(conn)?;
+                let mut rows = Vec::with_capacity(all.len());
+                for user in all {
+                    let token = state.tokens.find(conn, user.id)?;
+                    rows.push((user, token));
+                }
+                Ok::<_, CommandError>(rows)
+            })?;
+            writeln!(out, "id\tusername\temail\tactive\tstaff\ttoken")?;
+            for (user, token) in rows {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    user.id,
+                    user.username,
+                    user.email,
+                    yes_no(user.is_active),
+                    yes_no(user.is_staff),
+                    token.map_or_else(|| "-".to_string(), |t| format!("{}…", t.prefix)),
+                )?;
+            }
+        }
+        Command::DrfCreateToken { username, reset } => {
+            let key = db.run(|conn| {
+                let user = users::find_by_username(conn, &username)?.ok_or_else(|| {
+                    CommandError::Failed(format!(
+                        "Cannot create the Token: user {username} does not exist"
+                    ))
+                })?;
+                let key = if reset {
+                    state.tokens.regenerate(conn, user.id, ACTOR)?
+                } else {
+                    state.tokens.get_or_create(conn, user.id, ACTOR)?
+                };
+                Ok::<_, CommandError>(key)
+            })?;
+            writeln!(out, "Generated token {} for user {}", key.as_str(), username)?;
+        }
+    }
+    Ok(())
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+fn set_active(state: &AppState, username: &str, active: bool) -> Result<(), CommandError> {
+    state.db.run(|conn| {
+        let user = users::find_by_username(conn, username)?
+            .ok_or_else(|| CommandError::Failed(format!("user {username} does not exist")))?;
+        users::set_active(conn, user.id, active)?;
+        Ok(())
+    })
+}
+
+fn new_user(
+    hasher: &PasswordHasher,
+    username: &str,
+    email: &str,
+    is_staff: bool,
+    is_superuser: bool,
+) -> Result<NewUser, CommandError> {
+    let invalid = |messages: Vec<&str>| CommandError::Failed(messages.join(" "));
+    let username = Username::parse(username.trim()).map_err(invalid)?;
+    let email = Email::parse(email.trim()).map_err(invalid)?;
+    let password = read_password()?;
+    let problems = password_problems(&password);
+    if !problems.is_empty() {
+        return Err(invalid(problems));
+    }
+    let password_hash = hasher
+        .hash_blocking(&password)
+        .map_err(|e| CommandError::Failed(e.to_string()))?;
+    Ok(NewUser {
+        username,
+        email,
+        password_hash,
+        is_active: true,
+        is_staff,
+        is_superuser,
+    })
+}
+
+/// `AUTHTOKEN_PASSWORD`, else a prompt (twice) on the terminal.
+fn read_password() -> Result<String, CommandError> {
+    if let Ok(password) = std::env::var("AUTHTOKEN_PASSWORD") {
+        return Ok(password);
+    }
+    if !io::stdin().is_terminal() {
+        return Err(CommandError::Failed(
+            "no password: set AUTHTOKEN_PASSWORD or run in a terminal".into(),
+        ));
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Password (again): ")?;
+    if first != again {
+        return Err(CommandError::Failed("Your passwords didn't match.".into()));
+    }
+    Ok(first)
+}

@@ -1,0 +1,11 @@
+//! Keys derived from `SECRET_KEY`, and the sealing of token keys at rest.
+
+mod sealer;
+mod secret;
+
+pub use sealer::Sealer;
+pub use secret::{SecretError, SecretKey, SecretSource};
+
+/// HKDF labels: one derived key per purpose, so that no two uses share a key.
+pub const TOKEN_SEALING_LABEL: &[u8] = b"authtoken/token-sealing/v1";
+pub const SESSION_COOKIE_LABEL: &[u8] = b"authtoken/admin-session/v1";

@@ -1,0 +1,41 @@
+use std::process::ExitCode;
+
+use authtoken::Settings;
+use authtoken::cli::{self, Cli, Command};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A missing .env is fine; a broken one is reported like any bad setting.
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!(".env: {e}");
+        return ExitCode::from(2);
+    }
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(if serving {
+        "info"
+    } else {
+        "warn"
+    }))
+    .init();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        None | Some(Command::Serve) => actix_web::rt::System::new().block_on(cli::serve(settings)),
+        Some(command) => cli::run(command, settings, &mut std::io::stdout().lock()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

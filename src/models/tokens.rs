@@ -1,0 +1,329 @@
+//! Tokens with DRF's semantics (one per user, the same key on every sign-in
+//! while it lives) and nothing usable at rest: rows hold the key's digest,
+//! the key sealed under a secret, and its first 8 characters.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::events::{self, EventKind};
+use super::hooks::Actor;
+use super::{Digest, TokenKey, User, clock};
+use crate::crypto::Sealer;
+use crate::db::{DbConnection, DbError};
+use crate::on_backend;
+use crate::schema::{tokens, users};
+
+#[derive(Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = tokens, primary_key(user_id))]
+pub struct TokenRow {
+    pub user_id: i32,
+    pub digest: String,
+    pub sealed: String,
+    pub prefix: String,
+    pub created: NaiveDateTime,
+    pub last_used: Option<NaiveDateTime>,
+    pub expires: Option<NaiveDateTime>,
+}
+
+impl std::fmt::Debug for TokenRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRow")
+            .field("user_id", &self.user_id)
+            .field("prefix", &self.prefix)
+            .field("created", &self.created)
+            .field("last_used", &self.last_used)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a presented key turned out to be.
+// Built once per request and matched at once: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum AuthOutcome {
+    Valid(User, TokenRow),
+    Unknown,
+    Inactive,
+    Expired,
+}
+
+/// `last_used` is written at most this often per token.
+const LAST_USED_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// Rounds of re-reading when another request changed the token under us.
+const MAX_ATTEMPTS: usize = 8;
+
+/// The token operations, with the sealing key and the lifetime they need.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    sealer: Sealer,
+    ttl: Option<Duration>,
+}
+
+impl Tokens {
+    pub fn new(sealer: Sealer, ttl: Option<Duration>) -> Tokens {
+        Tokens { sealer, ttl }
+    }
+
+    /// The post-insert hook that gives every new user a token.
+    pub fn post_insert_hook(
+        &self,
+    ) -> impl Fn(&mut DbConnection, &User, Actor<'_>) -> Result<(), super::HookError>
+    + Send
+    + Sync
+    + 'static {
+        let tokens = self.clone();
+        move |conn, user, actor| {
+            tokens.insert_if_absent(conn, user.id, actor, clock::now())?;
+            Ok(())
+        }
+    }
+
+    fn expiry_from(&self, now: NaiveDateTime) -> Option<NaiveDateTime> {
+        self.ttl
+            .and_then(|ttl| chrono::TimeDelta::from_std(ttl).ok())
+            .and_then(|ttl| now.checked_add_signed(ttl))
+    }
+
+    /// Expiry counts only while a `TOKEN_TTL` is configured.
+    pub fn is_expired(&self, row: &TokenRow, now: NaiveDateTime) -> bool {
+        self.ttl.is_some() && row.expires.is_some_and(|e| e <= now)
+    }
+
+    fn new_row(&self, user_id: i32, key: &TokenKey, now: NaiveDateTime) -> TokenRow {
+        TokenRow {
+            user_id,
+            digest: key.digest().as_str().to_owned(),
+            sealed: self.sealer.seal(key.as_str().as_bytes(), user_id),
+            prefix: key.prefix().to_owned(),
+            created: now,
+            last_used: None,
+            expires: self.expiry_from(now),
+        }
+    }
+
+    fn unseal(&self, row: &TokenRow) -> Option<TokenKey> {
+        let bytes = self.sealer.unseal(&row.sealed, row.user_id)?;
+        let key = TokenKey::existing(String::from_utf8(bytes).ok()?)?;
+        // A row whose sealed key does not match its digest is not trusted.
+        (key.digest().as_str() == row.digest).then_some(key)
+    }
+
+    /// The authentication of a presented key: one indexed query joining the
+    /// token to its user, then at most one write a minute for `last_used`.
+    pub fn authenticate(
+        &self,
+        conn: &mut DbConnection,
+        digest: &Digest,
+    ) -> Result<AuthOutcome, DbError> {
+        let found = tokens::table
+            .inner_join(users::table)
+            .filter(tokens::digest.eq(digest.as_str()))
+            .select((User::as_select(), TokenRow::as_select()))
+            .first::<(User, TokenRow)>(conn)
+            .optional()?;
+        let Some((user, mut token)) = found else {
+            return Ok(AuthOutcome::Unknown);
+        };
+        if !user.is_active {
+            return Ok(AuthOutcome::Inactive);
+        }
+        let now = clock::now();
+        if self.is_expired(&token, now) {
+            return Ok(AuthOutcome::Expired);
+        }
+        if token
+            .last_used
+            .is_none_or(|t| now.signed_duration_since(t) >= LAST_USED_RESOLUTION)
+        {
+            diesel::update(tokens::table.find(token.user_id))
+                .filter(tokens::digest.eq(digest.as_str()))
+                .set(tokens::last_used.eq(now))
+                .execute(conn)?;
+            token.last_used = Some(now);
+        }
+        Ok(AuthOutcome::Valid(user, token))
+    }
+
+    pub fn find(&self, conn: &mut DbConnection, user_id: i32) -> Result<Option<TokenRow>, DbError> {
+        Ok(tokens::table
+            .find(user_id)
+            .select(TokenRow::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// DRF's `Token.objects.get_or_create(user=user)`, race-free: the user's
+    /// live key, or a new one. A token that expired, or whose sealed key no
+    /// longer opens (the secret changed), is replaced.
+    pub fn get_or_create(
+        &self,
+        conn: &mut DbConnection,
+        user_id: i32,
+        actor: Actor<'_>,
+    ) -> Result<TokenKey, DbError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let now = clock::now();
+            match self.find(conn, user_id)? {
+                None => {
+                    if let Some(key) = self.insert_if_absent(conn, user_id, actor, now)? {
+                        return Ok(key);
+                    }
+                }
+                Some(row) => {
+                    let expired = self.is_expired(&row, now);
+                    if !expired && let Some(key) = self.unseal(&row) {
+                        return Ok(key);
+                    }
+                    let kind = if expired {
+                        EventKind::Expired
+                    } else {
+                        EventKind::Regenerated
+                    };
+                    let old = Digest::of_stored(&row.digest);
+                    if let Some(key) = self.replace(conn, user_id, Some(&old), actor, kind)? {
+                        return Ok(key);
+                    }
+                }
+            }
+        }
+        Err(contention())
+    }
+
+    /// Creates the user's token unless one exists; `None` if one did.
+    pub fn insert_if_absent(
+        &self,
+        conn: &mut DbConnection,
+        user_id: i32,
+        actor: Actor<'_>,
+        now: NaiveDateTime,
+    ) -> Result<Option<TokenKey>, DbError> {
+        self.insert_key_if_absent(conn, user_id, TokenKey::generate(), actor, now)
+    }
+
+    /// Stores a given key (an import from DRF) unless the user has a token.
+    pub fn insert_key_if_absent(
+        &self,
+        conn: &mut DbConnection,
+        user_id: i32,
+        key: TokenKey,
+        actor: Actor<'_>,
+        now: NaiveDateTime,
+    ) -> Result<Option<TokenKey>, DbError> {
+        let row = self.new_row(user_id, &key, now);
+        let inserted = conn.transaction(|conn| {
+            // Upserts do not compile through the MultiConnection.
+            let n = on_backend!(conn, c => diesel::insert_into(tokens::table)
+                .values(&row)
+                .on_conflict_do_nothing()
+                .execute(c))?;
+            if n == 1 {
+                events::record(conn, user_id, actor, EventKind::Created, now)?;
+            }
+            Ok::<_, DbError>(n == 1)
+        })?;
+        Ok(inserted.then_some(key))
+    }
+
+    /// Replaces the user's key by a new one, if the stored digest is still
+    /// `expected` (or whatever it is, when `expected` is `None`). `None` when
+    /// the token changed or vanished meanwhile.
+    pub fn replace(
+        &self,
+        conn: &mut DbConnection,
+        user_id: i32,
+        expected: Option<&Digest>,
+        actor: Actor<'_>,
+        kind: EventKind,
+    ) -> Result<Option<TokenKey>, DbError> {
+        let now = clock::now();
+        let key = TokenKey::generate();
+        let row = self.new_row(user_id, &key, now);
+        let replaced = conn.transaction(|conn| {
+            let target = tokens::table.filter(tokens::user_id.eq(user_id));
+            let changes = (
+                tokens::digest.eq(&row.digest),
+                tokens::sealed.eq(&row.sealed),
+                tokens::prefix.eq(&row.prefix),
+                tokens::created.eq(row.created),
+                tokens::last_used.eq(None::<NaiveDateTime>),
+                tokens::expires.eq(row.expires),
+            );
+            let n = match expected {
+                Some(old) => diesel::update(target.filter(tokens::digest.eq(old.as_str())))
+                    .set(changes)
+                    .execute(conn)?,
+                None => diesel::update(target).set(changes).execute(conn)?,
+            };
+            if n == 1 {
+                if kind == EventKind::Expired {
+                    events::record(conn, user_id, actor, EventKind::Expired, now)?;
+                    events::record(conn, user_id, actor, EventKind::Created, now)?;
+                } else {
+                    events::record(conn, user_id, actor, kind, now)?;
+                }
+            }
+            Ok::<_, DbError>(n == 1)
+        })?;
+        Ok(replaced.then_some(key))
+    }
+
+    /// A new key for the user whatever they had (admin, CLI `--reset`);
+    /// creates the token when there was none.
+    pub fn regenerate(
+        &self,
+        conn: &mut DbConnection,
+        user_id: i32,
+        actor: Actor<'_>,
+    ) -> Result<TokenKey, DbError> {
+        for _ in 0..MAX_ATTEMPTS {
+            if let Some(key) = self.replace(conn, user_id, None, actor, EventKind::Regenerated)? {
+                return Ok(key);
+            }
+            if let Some(key) = self.insert_if_absent(conn, user_id, actor, clock::now())? {
+                return Ok(key);
+            }
+        }
+        Err(contention())
+    }
+
+    /// Deletes the user's token (only if it is still `expected`, when given);
+    /// returns whether one was deleted.
+    pub fn revoke(
+        &self,
+        conn: &mut DbConnection,
+        user_id: i32,
+        expected: Option<&Digest>,
+        actor: Actor<'_>,
+    ) -> Result<bool, DbError> {
+        conn.transaction(|conn| {
+            let target = tokens::table.filter(tokens::user_id.eq(user_id));
+            let n = match expected {
+                Some(old) => {
+                    diesel::delete(target.filter(tokens::digest.eq(old.as_str()))).execute(conn)?
+                }
+                None => diesel::delete(target).execute(conn)?,
+            };
+            if n == 1 {
+                events::record(conn, user_id, actor, EventKind::Revoked, clock::now())?;
+            }
+            Ok(n == 1)
+        })
+    }
+}
+
+impl Digest {
+    /// A digest read back from the database.
+    pub(super) fn of_stored(hex: &str) -> Digest {
+        Digest::from_hex(hex.to_owned())
+    }
+}
+
+fn contention() -> DbError {
+    DbError::Query(diesel::result::Error::QueryBuilderError(
+        "the token kept changing under concurrent updates".into(),
+    ))
+}

@@ -1,0 +1,388 @@
+//! Configuration from the environment (and `.env`, loaded by `main`).
+//!
+//! Every value is parsed once here; a bad value is a `SettingsError` naming the
+//! variable, which `main` prints as one line before exiting with code 2.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Which database a `DATABASE_URL` selects; decided by its scheme, never by trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// A rate such as `5/min`: at most `count` events per `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub period: Duration,
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: String,
+    pub secret_key: Option<String>,
+    pub token_keyword: String,
+    pub token_ttl: Option<Duration>,
+    pub bcrypt_cost: u32,
+    pub login_throttle: Rate,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub password_hash_concurrency: usize,
+    pub password_hash_queue: usize,
+    pub db_pool_size: u32,
+    pub db_timeout: Duration,
+    pub admin_session_ttl: Duration,
+    pub secure_cookies: bool,
+    pub shutdown_timeout: Duration,
+    pub workers: usize,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind", &self.bind)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field("token_keyword", &self.token_keyword)
+            .field("token_ttl", &self.token_ttl)
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("login_throttle", &self.login_throttle)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .field("password_hash_queue", &self.password_hash_queue)
+            .field("db_pool_size", &self.db_pool_size)
+            .field("db_timeout", &self.db_timeout)
+            .field("admin_session_ttl", &self.admin_session_ttl)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("workers", &self.workers)
+            .finish()
+    }
+}
+
+/// A URL with any password replaced, fit for a log line.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.rsplit_once('@')
+    {
+        let user = userinfo.split(':').next().unwrap_or("");
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_string()
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{var}: {problem}")]
+pub struct SettingsError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+fn bad(var: &'static str, problem: impl Into<String>) -> SettingsError {
+    SettingsError {
+        var,
+        problem: problem.into(),
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "authtoken.sqlite3";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Settings, SettingsError> {
+        Settings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own values.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let backend = Backend::of_url(&database_url);
+
+        let token_keyword = get("TOKEN_KEYWORD").unwrap_or_else(|| "Token".into());
+        if token_keyword.chars().any(|c| c.is_whitespace()) || !token_keyword.is_ascii() {
+            return Err(bad(
+                "TOKEN_KEYWORD",
+                "must be one ASCII word without spaces",
+            ));
+        }
+
+        let secret_key = get("SECRET_KEY");
+        if let Some(key) = &secret_key
+            && key.len() < 32
+        {
+            return Err(bad("SECRET_KEY", "must be at least 32 characters long"));
+        }
+
+        Ok(Settings {
+            bind: get("BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
+            secret_key,
+            token_keyword,
+            token_ttl: get("TOKEN_TTL")
+                .map(|v| parse_duration(&v).map_err(|p| bad("TOKEN_TTL", p)))
+                .transpose()?,
+            bcrypt_cost: parse_in_range(get("BCRYPT_COST"), "BCRYPT_COST", 12, 4, 31)?,
+            login_throttle: get("LOGIN_THROTTLE")
+                .map(|v| parse_rate(&v).map_err(|p| bad("LOGIN_THROTTLE", p)))
+                .transpose()?
+                .unwrap_or(Rate {
+                    count: 5,
+                    period: Duration::from_secs(60),
+                }),
+            trusted_proxies: get("TRUSTED_PROXIES")
+                .map(|v| parse_ip_list(&v).map_err(|p| bad("TRUSTED_PROXIES", p)))
+                .transpose()?
+                .unwrap_or_default(),
+            password_hash_concurrency: parse_in_range(
+                get("PASSWORD_HASH_CONCURRENCY"),
+                "PASSWORD_HASH_CONCURRENCY",
+                // Leave at least one core to the token-authenticated requests.
+                cores.saturating_sub(1).max(1),
+                1,
+                1024,
+            )?,
+            password_hash_queue: parse_in_range(
+                get("PASSWORD_HASH_QUEUE"),
+                "PASSWORD_HASH_QUEUE",
+                64,
+                0,
+                100_000,
+            )?,
+            db_pool_size: parse_in_range(
+                get("DATABASE_POOL_SIZE"),
+                "DATABASE_POOL_SIZE",
+                match backend {
+                    Backend::Sqlite => (cores as u32 * 2).max(4),
+                    Backend::Postgres => (cores as u32 * 4).max(8),
+                },
+                1,
+                1000,
+            )?,
+            db_timeout: get("DATABASE_TIMEOUT")
+                .map(|v| parse_duration(&v).map_err(|p| bad("DATABASE_TIMEOUT", p)))
+                .transpose()?
+                .unwrap_or(Duration::from_secs(5)),
+            admin_session_ttl: get("ADMIN_SESSION_TTL")
+                .map(|v| parse_duration(&v).map_err(|p| bad("ADMIN_SESSION_TTL", p)))
+                .transpose()?
+                .unwrap_or(Duration::from_secs(8 * 3600)),
+            secure_cookies: get("SECURE_COOKIES")
+                .map(|v| parse_bool(&v).map_err(|p| bad("SECURE_COOKIES", p)))
+                .transpose()?
+                .unwrap_or(false),
+            shutdown_timeout: get("SHUTDOWN_TIMEOUT")
+                .map(|v| parse_duration(&v).map_err(|p| bad("SHUTDOWN_TIMEOUT", p)))
+                .transpose()?
+                .unwrap_or(Duration::from_secs(30)),
+            workers: parse_in_range(get("WORKERS"), "WORKERS", cores, 1, 1024)?,
+            database_url,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        Backend::of_url(&self.database_url)
+    }
+}
+
+fn parse_in_range<T>(
+    value: Option<String>,
+    var: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, SettingsError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    match value.trim().parse::<T>() {
+        Ok(n) if n >= min && n <= max => Ok(n),
+        _ => Err(bad(
+            var,
+            format!("expected a whole number from {min} to {max}, got {value:?}"),
+        )),
+    }
+}
+
+/// `90s`, `15m`, `12h`, `30d`, or a bare number of seconds.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let seconds_per_unit = match unit.trim() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 && seconds_per_unit > 0 => n
+            .checked_mul(seconds_per_unit)
+            .map(Duration::from_secs)
+            .ok_or_else(|| format!("{value:?} is too long")),
+        _ => Err(format!(
+            "expected a positive duration such as 90s, 15m, 12h or 30d, got {value:?}"
+        )),
+    }
+}
+
+/// `5/min` (DRF's rate syntax: `N/s`, `N/m[in]`, `N/h[our]`, `N/d[ay]`).
+pub fn parse_rate(value: &str) -> Result<Rate, String> {
+    let error = || format!("expected a rate such as 5/min, got {value:?}");
+    let (count, period) = value.trim().split_once('/').ok_or_else(error)?;
+    let count: u32 = count.trim().parse().map_err(|_| error())?;
+    let seconds = match period.trim().chars().next() {
+        Some('s') => 1,
+        Some('m') => 60,
+        Some('h') => 3600,
+        Some('d') => 86400,
+        _ => return Err(error()),
+    };
+    if count == 0 {
+        return Err(error());
+    }
+    Ok(Rate {
+        count,
+        period: Duration::from_secs(seconds),
+    })
+}
+
+fn parse_ip_list(value: &str) -> Result<Vec<IpAddr>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpAddr>()
+                .map_err(|_| format!("{s:?} is not an IP address"))
+        })
+        .collect()
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!("expected true or false, got {value:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database_url, "authtoken.sqlite3");
+        assert_eq!(s.backend(), Backend::Sqlite);
+        assert_eq!(s.bind, "127.0.0.1:8000");
+        assert_eq!(s.token_keyword, "Token");
+        assert_eq!(s.token_ttl, None);
+        assert_eq!(s.bcrypt_cost, 12);
+        assert_eq!(s.login_throttle.count, 5);
+        assert_eq!(s.login_throttle.period, Duration::from_secs(60));
+        assert_eq!(s.db_timeout, Duration::from_secs(5));
+        assert_eq!(s.admin_session_ttl, Duration::from_secs(8 * 3600));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86400)));
+        assert_eq!(parse_duration("12h"), Ok(Duration::from_secs(12 * 3600)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-5s").is_err());
+        assert!(parse_duration("5w").is_err());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = settings(&[("BCRYPT_COST", "3")]).unwrap_err();
+        assert_eq!(e.var, "BCRYPT_COST");
+        assert_eq!(
+            e.to_string(),
+            "BCRYPT_COST: expected a whole number from 4 to 31, got \"3\""
+        );
+        assert_eq!(
+            settings(&[("TOKEN_TTL", "forever")]).unwrap_err().var,
+            "TOKEN_TTL"
+        );
+        assert_eq!(
+            settings(&[("LOGIN_THROTTLE", "5")]).unwrap_err().var,
+            "LOGIN_THROTTLE"
+        );
+        assert_eq!(
+            settings(&[("SECRET_KEY", "short")]).unwrap_err().var,
+            "SECRET_KEY"
+        );
+        assert_eq!(
+            settings(&[("TOKEN_KEYWORD", "Two words")]).unwrap_err().var,
+            "TOKEN_KEYWORD"
+        );
+    }
+
+    #[test]
+    fn postgres_urls_select_postgres() {
+        assert_eq!(Backend::of_url("postgres://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::of_url("postgresql://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::of_url("/tmp/x.sqlite3"), Backend::Sqlite);
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(
+            parse_rate("10/hour"),
+            Ok(Rate {
+                count: 10,
+                period: Duration::from_secs(3600)
+            })
+        );
+        assert!(parse_rate("0/min").is_err());
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let s = settings(&[
+            ("SECRET_KEY", "0123456789abcdef0123456789abcdef-very-secret"),
+            ("DATABASE_URL", "postgres://app:hunter2@db/x"),
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("very-secret"));
+        assert!(!shown.contains("hunter2"));
+    }
+}

@@ -1,0 +1,134 @@
+//! Building the server: settings in, a running HTTP server out. Tests use
+//! the same path on port 0.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+use crate::crypto::{SecretError, SecretKey, SecretSource};
+use crate::db::{prepare_database, sqlite_path};
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::{admin, api};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("{0}")]
+    Database(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// The secret and a migrated database: what every command needs first.
+pub fn prepare(settings: &Settings) -> Result<SecretKey, StartupError> {
+    let (secret, source) = SecretKey::resolve(
+        settings.secret_key.as_deref(),
+        sqlite_path(&settings.database_url),
+    )?;
+    match source {
+        SecretSource::CreatedFile(path) => log::warn!(
+            "SECRET_KEY is not set: created a random one in {} (keep it: tokens are sealed with it)",
+            path.display()
+        ),
+        SecretSource::File(path) => log::info!("SECRET_KEY read from {}", path.display()),
+        SecretSource::Environment => {}
+    }
+    let applied = prepare_database(&settings.database_url).map_err(StartupError::Database)?;
+    for version in applied {
+        log::info!("applied migration {version}");
+    }
+    Ok(secret)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Prepares the database and starts serving on `listener`.
+    pub fn build(settings: Settings, listener: TcpListener) -> Result<Application, StartupError> {
+        let secret = prepare(&settings)?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        let workers = settings.workers;
+        let shutdown = settings.shutdown_timeout.as_secs();
+        let state = web::Data::from(AppState::new(settings, &secret));
+        let app_state = state.clone();
+        let static_dir = static_dir();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "same-origin")),
+                )
+                // One line per request; the query string, headers and body are
+                // never logged (they can hold keys and passwords).
+                .wrap(Logger::new("%a \"%{method}xi %U\" %s %b %Dms").custom_request_replace(
+                    "method",
+                    |req| req.method().to_string(),
+                ))
+                .configure(api::configure)
+                .configure(admin::configure)
+                .service(actix_files::Files::new("/static", static_dir.clone()))
+                .default_service(web::to(not_found))
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown)
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            addr: format!("port {port}"),
+            source,
+        })?
+        .run();
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// `./static` when present (a deployment), else the source tree's.
+fn static_dir() -> PathBuf {
+    let local = PathBuf::from("static");
+    if local.join("admin.css").is_file() {
+        local
+    } else {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
+    }
+}
+
+async fn not_found() -> HttpResponse {
+    api::response::json(
+        actix_web::http::StatusCode::NOT_FOUND,
+        &serde_json::json!({ "detail": "Not found." }),
+    )
+}

@@ -1,0 +1,13 @@
+//! The JSON API over real HTTP, on SQLite or (with TEST_DATABASE_URL) PostgreSQL.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod authentication;
+mod encodings;
+mod methods;
+mod probes;
+mod register;
+mod sign_in;
+mod throttle;
+mod tokens;
