@@ -82,6 +82,16 @@ pub enum CommandError {
     Io(#[from] io::Error),
 }
 
+impl CommandError {
+    /// 2 for a configuration problem (like a bad setting), 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CommandError::Startup(StartupError::Secret(_)) => 2,
+            _ => 1,
+        }
+    }
+}
+
 impl From<DbError> for CommandError {
     fn from(e: DbError) -> Self {
         CommandError::Failed(e.to_string())

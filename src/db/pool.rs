@@ -116,12 +116,18 @@ pub fn prepare_database(url: &str) -> Result<Vec<String>, String> {
     let manager = ConnectionManager::new(url);
     let mut conn = manager
         .establish()
-        .map_err(|e| format!("cannot connect to the database: {}", e.to_string().trim()))?;
+        .map_err(|e| format!("cannot connect to the database: {}", one_line(&e.to_string())))?;
     if let DbConnection::Sqlite(c) = &mut conn {
         c.batch_execute("PRAGMA journal_mode = WAL;")
             .map_err(|e| format!("cannot set up the SQLite database: {e}"))?;
     }
-    run_pending_migrations(&mut conn).map_err(|e| format!("cannot apply migrations: {e}"))
+    run_pending_migrations(&mut conn)
+        .map_err(|e| format!("cannot apply migrations: {}", one_line(&e.to_string())))
+}
+
+/// libpq's messages span lines; an operator's error is one.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The server's database: a lazily connecting pool (the server starts, and
