@@ -62,3 +62,19 @@ async fn protected_endpoints_authenticate_before_the_method_check() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_answer_carries_allow_like_drf() {
+    let app = spawn_app().await;
+    let response = app
+        .post_json("/api-token-auth/", &serde_json::json!({}))
+        .await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers().get("allow").unwrap(), "POST, OPTIONS");
+    let response = app.client.get(app.url("/api/auth/me/")).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers().get("allow").unwrap(),
+        "GET, HEAD, OPTIONS"
+    );
+}
