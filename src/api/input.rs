@@ -22,9 +22,15 @@ pub async fn read_fields(req: &HttpRequest, mut payload: web::Payload) -> Result
     if declared.is_some_and(|n| n > BODY_LIMIT) {
         return Err(too_large);
     }
+    // Django reads `Content-Length` bytes and nothing else: a body sent
+    // without it (chunked) is not parsed, and the fields are missing.
+    if declared.is_none() {
+        return Fields::from_body(body::Body::Empty).map_err(fields_error);
+    }
     let mut bytes = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))?;
+        let chunk = chunk
+            .map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))?;
         if bytes.len() + chunk.len() > BODY_LIMIT {
             return Err(too_large);
         }
@@ -36,12 +42,16 @@ pub async fn read_fields(req: &HttpRequest, mut payload: web::Payload) -> Result
             BodyError::UnsupportedMediaType(t) => ApiError::UnsupportedMediaType(t),
             BodyError::Parse(detail) => ApiError::BadRequest(detail),
         })?;
-    Fields::from_body(parsed).map_err(|e| match e {
+    Fields::from_body(parsed).map_err(fields_error)
+}
+
+fn fields_error(e: FieldsError) -> ApiError {
+    match e {
         FieldsError::NotADict(type_name) => ApiError::non_field(format!(
             "Invalid data. Expected a dictionary, but got {type_name}."
         )),
         FieldsError::NoData => ApiError::non_field("No data provided"),
-    })
+    }
 }
 
 /// Collects per-field errors in field order, DRF's `serializer.errors`.
