@@ -6,77 +6,70 @@ mod error;
 pub mod fields;
 mod input;
 mod me;
-mod not_allowed;
 mod probes;
 pub mod pyjson;
 mod register;
 pub mod response;
 mod sign_in;
 mod token;
+mod view;
 
-use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
 pub use error::ApiError;
 pub use input::BODY_LIMIT;
 
-/// DRF sends `Allow` with every answer of a view, not only with 405s.
-fn allow(methods: &'static str) -> DefaultHeaders {
-    DefaultHeaders::new().add(("Allow", methods))
-}
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    const POST: &str = "POST, OPTIONS";
-    const GET: &str = "GET, HEAD, OPTIONS";
+    use view::{LOGIN, LOGOUT, ME, OBTAIN_AUTH_TOKEN, PROBE, REGENERATE, REGISTER};
     cfg.service(
         web::resource("/api-token-auth/")
-            .wrap(allow(POST))
+            .wrap(OBTAIN_AUTH_TOKEN.headers())
             .route(web::post().to(sign_in::obtain_auth_token))
-            .default_service(web::to(not_allowed::open(POST))),
+            .default_service(web::to(OBTAIN_AUTH_TOKEN.open())),
     )
     .service(
         web::resource("/api/auth/login/")
-            .wrap(allow(POST))
+            .wrap(LOGIN.headers())
             .route(web::post().to(sign_in::login))
-            .default_service(web::to(not_allowed::open(POST))),
+            .default_service(web::to(LOGIN.open())),
     )
     .service(
         web::resource("/api/auth/register/")
-            .wrap(allow(POST))
+            .wrap(REGISTER.headers())
             .route(web::post().to(register::register))
-            .default_service(web::to(not_allowed::open(POST))),
+            .default_service(web::to(REGISTER.open())),
     )
     .service(
         web::resource("/api/auth/me/")
-            .wrap(allow(GET))
+            .wrap(ME.headers())
             .route(web::get().to(me::me))
             .route(web::head().to(me::me))
-            .default_service(web::to(not_allowed::authenticated(GET))),
+            .default_service(web::to(ME.authenticated())),
     )
     .service(
         web::resource("/api/auth/logout/")
-            .wrap(allow(POST))
+            .wrap(LOGOUT.headers())
             .route(web::post().to(token::logout))
-            .default_service(web::to(not_allowed::authenticated(POST))),
+            .default_service(web::to(LOGOUT.authenticated())),
     )
     .service(
         web::resource("/api/auth/token/regenerate/")
-            .wrap(allow(POST))
+            .wrap(REGENERATE.headers())
             .route(web::post().to(token::regenerate))
-            .default_service(web::to(not_allowed::authenticated(POST))),
+            .default_service(web::to(REGENERATE.authenticated())),
     )
     .service(
         web::resource("/healthz")
-            .wrap(allow(GET))
+            .wrap(PROBE.headers())
             .route(web::get().to(probes::healthz))
             .route(web::head().to(probes::healthz))
-            .default_service(web::to(not_allowed::open(GET))),
+            .default_service(web::to(PROBE.open())),
     )
     .service(
         web::resource("/readyz")
-            .wrap(allow(GET))
+            .wrap(PROBE.headers())
             .route(web::get().to(probes::readyz))
             .route(web::head().to(probes::readyz))
-            .default_service(web::to(not_allowed::open(GET))),
+            .default_service(web::to(PROBE.open())),
     );
 }
