@@ -14,7 +14,11 @@ use crate::startup::{Application, StartupError, prepare};
 use crate::state::AppState;
 
 #[derive(Debug, Parser)]
-#[command(name = "authtoken", version, about = "DRF-compatible token authentication server")]
+#[command(
+    name = "authtoken",
+    version,
+    about = "DRF-compatible token authentication server"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -119,16 +123,30 @@ impl crate::db::AsOutage for CommandError {
 const ACTOR: &str = "cli";
 
 pub async fn serve(settings: Settings) -> Result<(), CommandError> {
+    // Catch SIGTERM from here on. actix installs its own handler only when
+    // the server first runs, after its workers have started taking
+    // requests: a SIGTERM in between would kill the process (exit by
+    // signal, requests cut) instead of a graceful stop and exit code 0.
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
         addr: settings.bind.clone(),
         source,
     })?;
+    // The address actually bound: `BIND=127.0.0.1:0` lets the OS pick a port.
+    let bound = listener
+        .local_addr()
+        .map_or_else(|_| settings.bind.clone(), |a| a.to_string());
     let app = Application::build(settings.clone(), listener)?;
     log::info!(
-        "authtoken listening on http://{} ({:?} database)",
-        settings.bind,
+        "authtoken listening on http://{bound} ({:?} database)",
         settings.backend()
     );
+    let server = app.server().handle();
+    actix_web::rt::spawn(async move {
+        if sigterm.recv().await.is_some() {
+            server.stop(true).await;
+        }
+    });
     Ok(app.run_until_stopped().await?)
 }
 
@@ -150,7 +168,13 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
         }
         Command::User(UserCommand::Create(args)) => {
             let staff = args.staff || args.superuser;
-            let new = new_user(&state.hasher, &args.username, &args.email, staff, args.superuser)?;
+            let new = new_user(
+                &state.hasher,
+                &args.username,
+                &args.email,
+                staff,
+                args.superuser,
+            )?;
             let user = db.run(|conn| users::create_user(conn, &state.hooks, &new, ACTOR))?;
             writeln!(out, "Created user {} (id {}).", user.username, user.id)?;
         }
@@ -200,7 +224,12 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
                 };
                 Ok::<_, CommandError>(key)
             })?;
-            writeln!(out, "Generated token {} for user {}", key.as_str(), username)?;
+            writeln!(
+                out,
+                "Generated token {} for user {}",
+                key.as_str(),
+                username
+            )?;
         }
     }
     Ok(())

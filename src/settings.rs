@@ -55,7 +55,10 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database_url", &redact_url(&self.database_url))
             .field("bind", &self.bind)
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
             .field("token_keyword", &self.token_keyword)
             .field("token_ttl", &self.token_ttl)
             .field("bcrypt_cost", &self.bcrypt_cost)

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::auth::{LoginThrottle, PasswordHasher};
-use crate::crypto::{SESSION_COOKIE_LABEL, SecretKey, Sealer};
+use crate::crypto::{SESSION_COOKIE_LABEL, Sealer, SecretKey};
 use crate::db::Database;
 use crate::models::{Tokens, UserHooks};
 use crate::settings::Settings;

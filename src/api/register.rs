@@ -5,10 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use super::ApiError;
 use super::fields::CharField;
 use super::input::{FieldErrors, read_fields};
 use super::response::json;
-use super::ApiError;
 use crate::models::validation::{Email, MSG_USERNAME_TAKEN, Username, password_problems};
 use crate::models::{NewUser, users};
 use crate::state::AppState;
@@ -46,7 +46,9 @@ pub async fn register(
         let candidate = name.as_str().to_owned();
         let taken = state
             .db
-            .call(move |conn| Ok::<_, ApiError>(users::find_by_username(conn, &candidate)?.is_some()))
+            .call(move |conn| {
+                Ok::<_, ApiError>(users::find_by_username(conn, &candidate)?.is_some())
+            })
             .await?;
         if taken {
             errors.add("username", vec![MSG_USERNAME_TAKEN]);

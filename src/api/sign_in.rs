@@ -5,12 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use super::ApiError;
 use super::fields::CharField;
 use super::input::{FieldErrors, read_fields};
 use super::response::json;
-use super::ApiError;
-use crate::auth::client_addr::client_addr;
 use crate::auth::LoginThrottle;
+use crate::auth::client_addr::client_addr;
+use crate::auth::credentials::{Audience, CredentialsError, check_credentials};
 use crate::models::{TokenKey, User, clock, users};
 use crate::state::AppState;
 
@@ -70,7 +71,7 @@ async fn sign_in(
         ));
     };
     let client = client_addr(req, &state.settings.trusted_proxies);
-    let user = check_credentials(state, &client, username, password).await?;
+    let user = check_credentials(state, &client, username, password, Audience::AnyUser).await?;
     let app = state.clone();
     let scope = LoginThrottle::scope(&client, &user.username);
     state
@@ -84,38 +85,13 @@ async fn sign_in(
         .await
 }
 
-/// The user whose password this is, or the one answer every failure gets.
-/// Exactly one bcrypt verification runs whether or not the user exists or
-/// is active, so neither the answer nor its timing tells them apart.
-pub async fn check_credentials(
-    state: &web::Data<AppState>,
-    client: &str,
-    username: String,
-    password: String,
-) -> Result<User, ApiError> {
-    let scope = LoginThrottle::scope(client, &username);
-    let app = state.clone();
-    let lookup_scope = scope.clone();
-    let user = state
-        .db
-        .call(move |conn| {
-            if let Some(wait) = app.throttle.check(conn, &lookup_scope)? {
-                return Err(ApiError::Throttled(wait));
-            }
-            Ok(users::find_by_username(conn, &username)?)
-        })
-        .await?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let password_ok = state.hasher.verify(password, hash).await?;
-    match user {
-        Some(user) if password_ok && user.is_active => Ok(user),
-        _ => {
-            let app = state.clone();
-            state
-                .db
-                .call(move |conn| app.throttle.record_failure(conn, &scope).map_err(ApiError::from))
-                .await?;
-            Err(ApiError::non_field(MSG_BAD_CREDENTIALS))
+impl From<CredentialsError> for ApiError {
+    fn from(e: CredentialsError) -> Self {
+        match e {
+            CredentialsError::Invalid => ApiError::non_field(MSG_BAD_CREDENTIALS),
+            CredentialsError::Throttled(wait) => ApiError::Throttled(wait),
+            CredentialsError::Db(e) => e.into(),
+            CredentialsError::Hash(e) => e.into(),
         }
     }
 }

@@ -53,7 +53,11 @@ impl FromRequest for TokenAuth {
             let app = state.clone();
             let outcome = state
                 .db
-                .call(move |conn| app.tokens.authenticate(conn, &lookup).map_err(ApiError::from))
+                .call(move |conn| {
+                    app.tokens
+                        .authenticate(conn, &lookup)
+                        .map_err(ApiError::from)
+                })
                 .await?;
             match outcome {
                 AuthOutcome::Valid(user, token) => Ok(TokenAuth {

@@ -2,6 +2,7 @@
 //! hashing and the sign-in throttle.
 
 pub mod client_addr;
+pub mod credentials;
 pub mod extractor;
 pub mod header;
 pub mod password;

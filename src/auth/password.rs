@@ -2,8 +2,8 @@
 //! run at once, at most `queue` wait; beyond that callers are told to come
 //! back later, so sign-ins never take every core from the rest of the API.
 
-use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::Semaphore;
 

@@ -103,7 +103,10 @@ mod tests {
     fn other_secret_other_user_or_tampering_fail() {
         let s = sealer("a secret that is long enough for us");
         let sealed = s.seal(b"key", 7);
-        assert_eq!(sealer("another secret, also long enough").unseal(&sealed, 7), None);
+        assert_eq!(
+            sealer("another secret, also long enough").unseal(&sealed, 7),
+            None
+        );
         assert_eq!(s.unseal(&sealed, 8), None);
         let mut tampered = sealed.into_bytes();
         let last = tampered.len() - 1;

@@ -53,7 +53,10 @@ impl SecretKey {
         sqlite_path: Option<&str>,
     ) -> Result<(SecretKey, SecretSource), SecretError> {
         if let Some(key) = configured {
-            return Ok((SecretKey::from_bytes(key.as_bytes()), SecretSource::Environment));
+            return Ok((
+                SecretKey::from_bytes(key.as_bytes()),
+                SecretSource::Environment,
+            ));
         }
         let Some(db_path) = sqlite_path else {
             return Err(SecretError::RequiredForPostgres);
@@ -69,7 +72,10 @@ impl SecretKey {
                 if text.len() < 32 {
                     return Err(SecretError::TooShort(path));
                 }
-                Ok((SecretKey::from_bytes(text.as_bytes()), SecretSource::File(path)))
+                Ok((
+                    SecretKey::from_bytes(text.as_bytes()),
+                    SecretSource::File(path),
+                ))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut bytes = [0u8; 32];

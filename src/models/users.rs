@@ -77,9 +77,8 @@ pub fn create_user(
                     CreateUserError::Db(e)
                 }
             })?;
-        let user = find_by_id(conn, id)?.ok_or_else(|| {
-            CreateUserError::Db(DbError::Query(diesel::result::Error::NotFound))
-        })?;
+        let user = find_by_id(conn, id)?
+            .ok_or_else(|| CreateUserError::Db(DbError::Query(diesel::result::Error::NotFound)))?;
         hooks
             .run(conn, &user, actor)
             .map_err(|(hook, error)| CreateUserError::Hook { hook, error })?;

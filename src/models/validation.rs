@@ -116,7 +116,10 @@ fn is_valid_email_user(user: &str) -> bool {
         }
         return true;
     }
-    !user.is_empty() && user.split('.').all(|atom| !atom.is_empty() && atom.chars().all(is_atom_char))
+    !user.is_empty()
+        && user
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.chars().all(is_atom_char))
 }
 
 fn is_valid_email_domain(domain: &str) -> bool {

@@ -71,7 +71,12 @@ async fn every_answer_carries_allow_like_drf() {
         .await;
     assert_eq!(response.status(), 400);
     assert_eq!(response.headers().get("allow").unwrap(), "POST, OPTIONS");
-    let response = app.client.get(app.url("/api/auth/me/")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/auth/me/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 401);
     assert_eq!(
         response.headers().get("allow").unwrap(),

@@ -51,7 +51,10 @@ fn token_line_key(line: &str, user: &str) -> String {
         .and_then(|rest| rest.strip_suffix(&format!(" for user {user}\n")))
         .unwrap_or_else(|| panic!("unexpected output {line:?}"));
     assert_eq!(key.len(), 40);
-    assert!(key.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert!(
+        key.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    );
     key.to_string()
 }
 
@@ -94,8 +97,14 @@ fn without_a_secret_sqlite_creates_one_beside_the_database() {
     assert!(stderr(&out).contains("SECRET_KEY is not set"));
     // Keys survive a restart because the secret does.
     create_user(&db, "alice");
-    let first = token_line_key(&stdout(&authtoken(&db, &["drf_create_token", "alice"], &[])), "alice");
-    let again = token_line_key(&stdout(&authtoken(&db, &["drf_create_token", "alice"], &[])), "alice");
+    let first = token_line_key(
+        &stdout(&authtoken(&db, &["drf_create_token", "alice"], &[])),
+        "alice",
+    );
+    let again = token_line_key(
+        &stdout(&authtoken(&db, &["drf_create_token", "alice"], &[])),
+        "alice",
+    );
     assert_eq!(first, again);
 }
 
@@ -134,13 +143,22 @@ fn createsuperuser() {
     let db = TestDatabase::new();
     let out = authtoken(
         &db,
-        &["createsuperuser", "--username", "admin", "--email", "admin@Example.com"],
+        &[
+            "createsuperuser",
+            "--username",
+            "admin",
+            "--email",
+            "admin@Example.com",
+        ],
         &[("AUTHTOKEN_PASSWORD", "correct horse")],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "Superuser created successfully.\n");
     let list = stdout(&authtoken(&db, &["user", "list"], &[]));
-    let row = list.lines().find(|l| l.contains("\tadmin\t")).expect("listed");
+    let row = list
+        .lines()
+        .find(|l| l.contains("\tadmin\t"))
+        .expect("listed");
     assert!(row.contains("admin@example.com\tyes\tyes\t"), "{row}");
 
     let again = authtoken(
@@ -149,7 +167,10 @@ fn createsuperuser() {
         &[("AUTHTOKEN_PASSWORD", "correct horse")],
     );
     assert_eq!(again.status.code(), Some(1));
-    assert_eq!(stderr(&again), "CommandError: That username is already taken.\n");
+    assert_eq!(
+        stderr(&again),
+        "CommandError: That username is already taken.\n"
+    );
 
     let weak = authtoken(
         &db,
@@ -182,7 +203,10 @@ fn user_activate_deactivate_and_list() {
     assert!(list.contains("\tcarol\tx@example.com\tyes\tno\t"));
     let missing = authtoken(&db, &["user", "activate", "nobody"], &[]);
     assert_eq!(missing.status.code(), Some(1));
-    assert_eq!(stderr(&missing), "CommandError: user nobody does not exist\n");
+    assert_eq!(
+        stderr(&missing),
+        "CommandError: user nobody does not exist\n"
+    );
     let invalid = authtoken(
         &db,
         &["user", "create", "bad name"],

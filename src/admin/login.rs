@@ -1,0 +1,156 @@
+//! `GET/POST /admin/login/` and `POST /admin/logout/`.
+//!
+//! The sign-in shares `check_credentials` with the API: the same throttle,
+//! exactly one bcrypt verification (off the async workers), and the same
+//! answer for a wrong password, an unknown, inactive or non-staff user.
+
+use actix_session::Session;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::form::{self, CsrfForm, LoginForm};
+use super::guard::{self, Visitor};
+use super::page::{Chrome, html, redirect_found, see_other};
+use super::session::{AdminSession, Level};
+use super::{AdminError, LOGIN_PATH, USERS_PATH, csrf, next};
+use crate::auth::LoginThrottle;
+use crate::auth::client_addr::client_addr;
+use crate::auth::credentials::{Audience, CredentialsError, check_credentials};
+use crate::models::{clock, users};
+use crate::state::AppState;
+
+pub const MSG_BAD_CREDENTIALS: &str = "Please enter the correct username and password for a \
+     staff account. Note that both fields may be case-sensitive.";
+pub const MSG_MISSING: &str = "Please enter both your username and your password.";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    username: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+struct LoginQuery {
+    #[serde(default)]
+    next: String,
+}
+
+fn render(
+    session: &AdminSession,
+    status: StatusCode,
+    username: String,
+    next: Option<String>,
+    error: Option<String>,
+) -> Result<HttpResponse, AdminError> {
+    let chrome = Chrome {
+        staff: None,
+        csrf: session.csrf_token()?,
+        flashes: session.take_flashes(),
+    };
+    let page = LoginPage {
+        chrome,
+        username,
+        next: next.unwrap_or_default(),
+        error,
+    };
+    html(status, &page)
+}
+
+/// `GET /admin/login/`: the form; a signed-in staff user goes straight on.
+pub async fn form(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let session = AdminSession::new(session);
+    let query: LoginQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let next = next::safe(&query.next);
+    if let Visitor::Staff(_) = guard::identify(&session, &state).await? {
+        return Ok(redirect_found(next.as_deref().unwrap_or(USERS_PATH)));
+    }
+    render(&session, StatusCode::OK, String::new(), next, None)
+}
+
+/// `POST /admin/login/`.
+pub async fn submit(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AdminError> {
+    let session = AdminSession::new(session);
+    let input: LoginForm = form::parse(&body);
+    csrf::verify(&session, &input.csrf_token)?;
+    let next = next::safe(&input.next);
+    let username = input.username.trim().to_string();
+    if username.is_empty() || input.password.is_empty() {
+        let error = Some(MSG_MISSING.to_string());
+        return render(&session, StatusCode::OK, username, next, error);
+    }
+    let client = client_addr(&req, &state.settings.trusted_proxies);
+    let outcome = check_credentials(
+        &state,
+        &client,
+        username.clone(),
+        input.password,
+        Audience::Staff,
+    )
+    .await;
+    let user = match outcome {
+        Ok(user) => user,
+        Err(CredentialsError::Invalid) => {
+            let error = Some(MSG_BAD_CREDENTIALS.to_string());
+            return render(&session, StatusCode::OK, username, next, error);
+        }
+        Err(CredentialsError::Throttled(wait)) => {
+            let unit = if wait == 1 { "second" } else { "seconds" };
+            let error = Some(format!(
+                "Too many failed sign-in attempts. Try again in {wait} {unit}."
+            ));
+            let mut response = render(
+                &session,
+                StatusCode::TOO_MANY_REQUESTS,
+                username,
+                next,
+                error,
+            )?;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+            return Ok(response);
+        }
+        Err(CredentialsError::Db(e)) => return Err(e.into()),
+        Err(CredentialsError::Hash(e)) => return Err(e.into()),
+    };
+    let app = state.clone();
+    let scope = LoginThrottle::scope(&client, &user.username);
+    let user_id = user.id;
+    state
+        .db
+        .call(move |conn| {
+            users::record_login(conn, user_id, clock::now())?;
+            app.throttle.clear(conn, &scope).map_err(AdminError::from)
+        })
+        .await?;
+    session.sign_in(&user, &state.session_key, guard::unix_now())?;
+    log::info!("admin: {:?} signed in from {client}", user.username);
+    Ok(see_other(next.as_deref().unwrap_or(USERS_PATH)))
+}
+
+/// `POST /admin/logout/`: ends the session.
+pub async fn logout(session: Session, body: web::Bytes) -> Result<HttpResponse, AdminError> {
+    let session = AdminSession::new(session);
+    let input: CsrfForm = form::parse(&body);
+    csrf::verify(&session, &input.csrf_token)?;
+    if let Some(user_id) = session.user_id() {
+        log::info!("admin: user {user_id} signed out");
+    }
+    session.sign_out();
+    session.flash(Level::Info, "You have been signed out.")?;
+    Ok(see_other(LOGIN_PATH))
+}

@@ -1,0 +1,92 @@
+//! The admin pages (HTML, server-rendered) for staff: sign-in, the users
+//! list, one user's page and the token and account actions.
+//!
+//! Handlers are thin: they check the CSRF token and the session, make one
+//! `state.db.call` into the domain (`crate::models`), and render a template
+//! or redirect. Every response under `/admin/` carries a strict
+//! `Content-Security-Policy` (no script at all) and `Cache-Control: no-store`.
+
+mod actions;
+mod csrf;
+mod errors;
+mod form;
+mod guard;
+mod login;
+mod next;
+mod page;
+mod session;
+mod user_detail;
+mod users;
+mod view;
+
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpResponse, web};
+
+pub use errors::AdminError;
+pub use session::{COOKIE_NAME, SECURE_COOKIE_NAME};
+
+use crate::state::AppState;
+
+/// No script, no frames, no plugins; styles and images from this origin;
+/// forms post only back here.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; \
+     img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The largest form body the admin accepts.
+const FORM_LIMIT: usize = 16 * 1024;
+
+pub const LOGIN_PATH: &str = "/admin/login/";
+pub const USERS_PATH: &str = "/admin/users/";
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
+    cfg.service(
+        web::scope("/admin")
+            .app_data(web::PayloadConfig::new(FORM_LIMIT))
+            .wrap(session::middleware(&state.settings, &state.session_key))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+                    .add(("Cache-Control", "no-store"))
+                    .add(("Cross-Origin-Opener-Policy", "same-origin"))
+                    .add(("Cross-Origin-Resource-Policy", "same-origin")),
+            )
+            .route("", web::get().to(index))
+            .service(resource("/", "GET").route(web::get().to(index)))
+            .service(
+                resource("/login/", "GET, POST")
+                    .route(web::get().to(login::form))
+                    .route(web::post().to(login::submit)),
+            )
+            .service(resource("/logout/", "POST").route(web::post().to(login::logout)))
+            .service(resource("/users/", "GET").route(web::get().to(users::list)))
+            .service(resource("/users/{id}/", "GET").route(web::get().to(user_detail::show)))
+            .service(
+                resource("/users/{id}/token/regenerate/", "POST")
+                    .route(web::post().to(actions::regenerate)),
+            )
+            .service(
+                resource("/users/{id}/token/revoke/", "POST")
+                    .route(web::post().to(actions::revoke)),
+            )
+            .service(
+                resource("/users/{id}/deactivate/", "POST")
+                    .route(web::post().to(actions::deactivate)),
+            )
+            .service(
+                resource("/users/{id}/activate/", "POST").route(web::post().to(actions::activate)),
+            )
+            .default_service(web::to(errors::not_found)),
+    );
+}
+
+/// A resource whose other methods get an HTML 405 naming the allowed ones.
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        errors::method_not_allowed(allow)
+    }))
+}
+
+/// `GET /admin/`: the users list is the admin's home.
+async fn index() -> HttpResponse {
+    page::redirect_found(USERS_PATH)
+}

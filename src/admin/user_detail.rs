@@ -1,0 +1,113 @@
+//! `GET /admin/users/<id>/`: one user's profile, token state and token
+//! events (newest first), with the action buttons.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::AdminError;
+use super::guard::{self, Staff, require_staff};
+use super::page::{Chrome, html};
+use super::session::{AdminSession, Flash};
+use super::view::{UserView, time};
+use crate::db::DbConnection;
+use crate::models::{TokenKey, clock, events, users};
+use crate::state::AppState;
+
+/// How many token events the page lists.
+pub const EVENTS_SHOWN: i64 = 100;
+
+pub struct EventView {
+    pub kind: String,
+    pub actor: String,
+    pub at: String,
+}
+
+/// What the page shows about a user.
+pub struct Detail {
+    pub user: UserView,
+    pub events: Vec<EventView>,
+}
+
+impl Detail {
+    /// Whether older events exist beyond those shown.
+    pub fn events_truncated(&self) -> bool {
+        self.events.len() as i64 >= EVENTS_SHOWN
+    }
+}
+
+/// Reads the user, their token and their latest events; `NotFound` when
+/// there is no such user.
+pub fn load(conn: &mut DbConnection, state: &AppState, id: i32) -> Result<Detail, AdminError> {
+    let user = users::find_by_id(conn, id)?.ok_or(AdminError::NotFound)?;
+    let token = state.tokens.find(conn, id)?;
+    let events = events::for_user(conn, id, EVENTS_SHOWN)?
+        .into_iter()
+        .map(|e| EventView {
+            kind: e.kind,
+            actor: e.actor,
+            at: time(&e.at),
+        })
+        .collect();
+    Ok(Detail {
+        user: UserView::of(&state.tokens, user, token.as_ref(), clock::now()),
+        events,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "user.html")]
+struct UserPage {
+    chrome: Chrome,
+    user: UserView,
+    events: Vec<EventView>,
+    events_truncated: bool,
+    /// The new key, right after `Regenerate token`: shown this once.
+    new_key: Option<String>,
+    is_self: bool,
+}
+
+/// Renders the user's page. With `new_key`, the one response that shows it.
+pub fn render(
+    staff: Staff,
+    flashes: Vec<Flash>,
+    detail: Detail,
+    new_key: Option<TokenKey>,
+) -> Result<HttpResponse, AdminError> {
+    let page = UserPage {
+        is_self: staff.user.id == detail.user.id,
+        chrome: Chrome {
+            staff: Some(staff.user.username),
+            csrf: staff.csrf,
+            flashes,
+        },
+        events_truncated: detail.events_truncated(),
+        user: detail.user,
+        events: detail.events,
+        new_key: new_key.map(|k| k.as_str().to_string()),
+    };
+    html(StatusCode::OK, &page)
+}
+
+/// The user id of the path; anything else is a 404.
+pub fn parse_id(raw: &str) -> Result<i32, AdminError> {
+    raw.parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or(AdminError::NotFound)
+}
+
+pub async fn show(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let session = AdminSession::new(session);
+    let staff = require_staff(&session, &state, guard::here(&req)).await?;
+    let id = parse_id(&path)?;
+    let app = state.clone();
+    let detail = state.db.call(move |conn| load(conn, &app, id)).await?;
+    render(staff, session.take_flashes(), detail, None)
+}

@@ -1,0 +1,406 @@
+//! The admin pages in a real browser: Debian's headless Chromium driven
+//! through chromedriver. A staff user signs in, searches, opens a user,
+//! regenerates the token (the old key then gets 401 from the API and the new
+//! one works), revokes it, deactivates the user (the API then says `User
+//! inactive or deleted.`) and signs out. Every page is saved as a PNG under
+//! `target/screenshots/`.
+//!
+//! Without Chromium and chromedriver the test says so loudly and passes,
+//! unless `REQUIRE_BROWSER=1`, which makes their absence a failure.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{TestApp, spawn_app};
+use fantoccini::{Client, ClientBuilder, Locator};
+use futures_util::FutureExt;
+
+const PASSWORD: &str = "correct horse battery";
+const WAIT: Duration = Duration::from_secs(20);
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+type Outcome<T = ()> = Result<T, Error>;
+
+fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    dirs.push(PathBuf::from("/usr/bin"));
+    dirs.push(PathBuf::from("/usr/lib/chromium"));
+    for name in names {
+        for dir in &dirs {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
+/// chromedriver in its own process group; dropping it ends the whole group
+/// (chromedriver and every Chromium process it started).
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(program: &Path) -> Outcome<Driver> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(program)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()?;
+        let driver = Driver { child, port };
+        let deadline = Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("chromedriver did not start listening".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn signal_group(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .args([signal, "--", &format!("-{}", self.child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.signal_group("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Whatever is left of the group (Chromium's helpers) goes too.
+        self.signal_group("-KILL");
+        let _ = self.child.wait();
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    // The test binary is target/<profile>/deps/browser-…: three levels up is target/.
+    let target = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
+        .filter(|t| t.is_dir())
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target")));
+    target.join("screenshots")
+}
+
+async fn screenshot(c: &Client, name: &str) -> Outcome {
+    let png = c.screenshot().await?;
+    let dir = screenshots_dir();
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(format!("{name}.png")), png)?;
+    Ok(())
+}
+
+fn button(text: &str) -> String {
+    format!("//button[normalize-space()='{text}']")
+}
+
+/// Clicks and waits until the browser has left the current page (its root
+/// element went stale) and `expect` is on the new one.
+async fn click_and_wait(c: &Client, target: Locator<'_>, expect: Locator<'_>) -> Outcome {
+    let old_root = c.find(Locator::Css("html")).await?;
+    c.find(target).await?.click().await?;
+    let deadline = Instant::now() + WAIT;
+    while old_root.tag_name().await.is_ok() {
+        if Instant::now() > deadline {
+            return Err("the page did not change after the click".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.wait().at_most(WAIT).for_element(expect).await?;
+    Ok(())
+}
+
+async fn path_of(c: &Client) -> Outcome<String> {
+    let url = c.current_url().await?;
+    Ok(match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    })
+}
+
+async fn page_text(c: &Client) -> Outcome<String> {
+    Ok(c.find(Locator::Css("body")).await?.text().await?)
+}
+
+async fn api_me(app: &TestApp, key: &str) -> (u16, String) {
+    common::status_body(app.get_with_token("/api/auth/me/", key).await).await
+}
+
+#[tokio::test]
+async fn a_staff_user_manages_a_token_in_the_browser() {
+    let required = std::env::var("REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let chromium = find_program(&["chromium", "chromium-browser"]);
+    let chromedriver = find_program(&["chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        let message = "BROWSER TEST SKIPPED: chromium and/or chromedriver are not installed \
+                       (apt-get install chromium chromium-driver)";
+        eprintln!(
+            "\n{}\n!!! {message} !!!\n{}\n",
+            "!".repeat(80),
+            "!".repeat(80)
+        );
+        assert!(!required, "REQUIRE_BROWSER=1: {message}");
+        return;
+    };
+
+    let app = spawn_app().await;
+    let admin = app.create_user("admin", PASSWORD, true);
+    for name in ["alice", "bob", "carol", "erin"] {
+        app.create_user(name, PASSWORD, false);
+    }
+    let dave = app.create_user("dave", PASSWORD, false);
+    let _ = admin;
+
+    let driver = Driver::start(&chromedriver).expect("chromedriver starts");
+    let profile = tempfile::tempdir().expect("a profile folder");
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium.to_string_lossy(),
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--hide-scrollbars",
+                "--force-device-scale-factor=1",
+                "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let client = ClientBuilder::rustls()
+        .expect("a WebDriver client")
+        .capabilities(capabilities)
+        .connect(&driver.url())
+        .await
+        .expect("a WebDriver session");
+
+    let outcome = AssertUnwindSafe(story(&client, &app, dave.id))
+        .catch_unwind()
+        .await;
+    // Always end the session, then the driver's process group (on drop).
+    let closed = client.close().await;
+    drop(driver);
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("the browser story failed: {e}"),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+    closed.expect("the WebDriver session closes");
+    eprintln!("screenshots in {}", screenshots_dir().display());
+}
+
+async fn story(c: &Client, app: &TestApp, dave_id: i32) -> Outcome {
+    let url = |path: &str| app.url(path);
+
+    // Anonymous: the users list sends us to the sign-in, keeping where we were going.
+    c.goto(&url("/admin/users/")).await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("id_username"))
+        .await?;
+    assert_eq!(path_of(c).await?, "/admin/login/?next=/admin/users/");
+    screenshot(c, "01-sign-in").await?;
+
+    // A wrong password: the form again, with the error.
+    c.find(Locator::Id("id_username"))
+        .await?
+        .send_keys("admin")
+        .await?;
+    c.find(Locator::Id("id_password"))
+        .await?
+        .send_keys("not it")
+        .await?;
+    click_and_wait(
+        c,
+        Locator::XPath(&button("Sign in")),
+        Locator::Id("login-error"),
+    )
+    .await?;
+    assert!(
+        page_text(c)
+            .await?
+            .contains("Please enter the correct username and password")
+    );
+    screenshot(c, "02-sign-in-error").await?;
+
+    // Sign in.
+    let username = c.find(Locator::Id("id_username")).await?;
+    assert_eq!(username.prop("value").await?.as_deref(), Some("admin"));
+    c.find(Locator::Id("id_password"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    click_and_wait(c, Locator::XPath(&button("Sign in")), Locator::Id("id_q")).await?;
+    assert_eq!(path_of(c).await?, "/admin/users/");
+    let text = page_text(c).await?;
+    assert!(text.contains("Signed in as admin"), "{text}");
+    assert!(text.contains("Showing 1–6 of 6 users"), "{text}");
+    screenshot(c, "03-users").await?;
+
+    // Search.
+    c.find(Locator::Id("id_q")).await?.send_keys("dav").await?;
+    click_and_wait(
+        c,
+        Locator::XPath(&button("Search")),
+        Locator::LinkText("dave"),
+    )
+    .await?;
+    assert_eq!(path_of(c).await?, "/admin/users/?q=dav");
+    let text = page_text(c).await?;
+    assert!(
+        text.contains("Showing 1–1 of 1 user matching “dav”"),
+        "{text}"
+    );
+    assert!(!text.contains("alice"));
+    screenshot(c, "04-search").await?;
+
+    // Open the user.
+    click_and_wait(c, Locator::LinkText("dave"), Locator::Id("token-state")).await?;
+    assert_eq!(path_of(c).await?, format!("/admin/users/{dave_id}/"));
+    let old_key = app.token_of(dave_id);
+    assert_eq!(api_me(app, &old_key).await.0, 200);
+    let text = page_text(c).await?;
+    assert!(text.contains(&format!("{}…", &old_key[..8])), "{text}");
+    assert!(!text.contains(&old_key));
+    screenshot(c, "05-user").await?;
+
+    // Regenerate: the new key, once.
+    click_and_wait(
+        c,
+        Locator::XPath(&button("Regenerate token")),
+        Locator::Id("new-token"),
+    )
+    .await?;
+    let new_key = c.find(Locator::Id("new-token")).await?.text().await?;
+    let new_key = new_key.trim().to_string();
+    assert_eq!(new_key.len(), 40, "{new_key:?}");
+    assert_ne!(new_key, old_key);
+    screenshot(c, "06-new-token").await?;
+    let (status, body) = api_me(app, &old_key).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (401, "{\"detail\":\"Invalid token.\"}")
+    );
+    let (status, body) = api_me(app, &new_key).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"username\":\"dave\""), "{body}");
+
+    // Never again.
+    c.goto(&url(&format!("/admin/users/{dave_id}/"))).await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("token-state"))
+        .await?;
+    assert!(c.find(Locator::Id("new-token")).await.is_err());
+    assert!(!page_text(c).await?.contains(&new_key));
+
+    // Revoke.
+    click_and_wait(
+        c,
+        Locator::XPath(&button("Revoke token")),
+        Locator::Css(".flash-success"),
+    )
+    .await?;
+    let text = page_text(c).await?;
+    assert!(text.contains("The token of dave was revoked."), "{text}");
+    assert!(text.contains("No token"), "{text}");
+    screenshot(c, "07-revoked").await?;
+    let (status, body) = api_me(app, &new_key).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (401, "{\"detail\":\"Invalid token.\"}")
+    );
+
+    // Deactivate, holding a fresh key made through the domain.
+    let fresh_key = app.token_of(dave_id);
+    assert_eq!(api_me(app, &fresh_key).await.0, 200);
+    c.refresh().await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("token-prefix"))
+        .await?;
+    click_and_wait(
+        c,
+        Locator::XPath(&button("Deactivate user")),
+        Locator::XPath(&button("Activate user")),
+    )
+    .await?;
+    let text = page_text(c).await?;
+    assert!(text.contains("dave was deactivated"), "{text}");
+    screenshot(c, "08-deactivated").await?;
+    let (status, body) = api_me(app, &fresh_key).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (401, "{\"detail\":\"User inactive or deleted.\"}")
+    );
+
+    // The same pages on a phone-sized screen.
+    c.set_window_size(390, 844).await?;
+    c.goto(&url("/admin/users/")).await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("id_q"))
+        .await?;
+    screenshot(c, "09-users-narrow").await?;
+    c.goto(&url(&format!("/admin/users/{dave_id}/"))).await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("token-state"))
+        .await?;
+    screenshot(c, "10-user-narrow").await?;
+    c.set_window_size(1280, 900).await?;
+
+    // Sign out.
+    click_and_wait(
+        c,
+        Locator::XPath(&button("Sign out")),
+        Locator::Id("id_username"),
+    )
+    .await?;
+    assert_eq!(path_of(c).await?, "/admin/login/");
+    assert!(page_text(c).await?.contains("You have been signed out."));
+    screenshot(c, "11-signed-out").await?;
+    c.goto(&url("/admin/users/")).await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("id_username"))
+        .await?;
+    assert_eq!(path_of(c).await?, "/admin/login/?next=/admin/users/");
+    Ok(())
+}
