@@ -9,20 +9,11 @@ use super::ApiError;
 use super::fields::CharField;
 use super::input::{FieldErrors, read_fields};
 use super::response::json;
+use super::sign_in::{PASSWORD, USERNAME};
 use crate::models::validation::{Email, MSG_USERNAME_TAKEN, Username, password_problems};
 use crate::models::{NewUser, users};
 use crate::state::AppState;
 
-const USERNAME: CharField = CharField {
-    trim_whitespace: true,
-    allow_blank: false,
-    required: true,
-};
-const PASSWORD: CharField = CharField {
-    trim_whitespace: false,
-    allow_blank: false,
-    required: true,
-};
 const EMAIL: CharField = CharField {
     trim_whitespace: true,
     allow_blank: true,
@@ -42,7 +33,6 @@ pub async fn register(
         .flatten()
         .and_then(|raw| errors.take("username", Username::parse(&raw)));
     if let Some(name) = &username {
-        let app = state.clone();
         let candidate = name.as_str().to_owned();
         let taken = state
             .db
@@ -53,7 +43,6 @@ pub async fn register(
         if taken {
             errors.add("username", vec![MSG_USERNAME_TAKEN]);
         }
-        drop(app);
     }
     let password = errors
         .take("password", fields.char("password", PASSWORD))

@@ -17,12 +17,14 @@ use crate::state::AppState;
 
 pub const MSG_BAD_CREDENTIALS: &str = "Unable to log in with provided credentials.";
 
-const USERNAME: CharField = CharField {
+/// DRF's `CharField()`: trimmed, not blank.
+pub(super) const USERNAME: CharField = CharField {
     trim_whitespace: true,
     allow_blank: false,
     required: true,
 };
-const PASSWORD: CharField = CharField {
+/// `CharField(trim_whitespace=False)`: a password is taken as typed.
+pub(super) const PASSWORD: CharField = CharField {
     trim_whitespace: false,
     allow_blank: false,
     required: true,
