@@ -12,18 +12,30 @@ pub enum DbError {
 
 impl From<DieselError> for DbError {
     fn from(e: DieselError) -> Self {
-        match &e {
-            DieselError::DatabaseError(
-                DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
-                info,
-            ) => DbError::Unavailable(info.message().to_string()),
-            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
-                if is_outage_message(info.message()) =>
-            {
-                DbError::Unavailable(info.message().to_string())
-            }
-            _ => DbError::Query(e),
+        match outage_message(&e) {
+            Some(message) => DbError::Unavailable(message),
+            None => DbError::Query(e),
         }
+    }
+}
+
+/// The backend's message when `e` means the database went away.
+fn outage_message(e: &DieselError) -> Option<String> {
+    match e {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
+            info,
+        ) => Some(info.message().to_string()),
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+            if is_outage_message(info.message()) =>
+        {
+            Some(info.message().to_string())
+        }
+        // COMMIT failed and so did the ROLLBACK after it: when the
+        // connection died under the COMMIT, that is an outage (503), not a
+        // bug (500).
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => outage_message(commit_error),
+        _ => None,
     }
 }
 
@@ -68,5 +80,49 @@ impl DbError {
                 _
             ))
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_string()))
+    }
+
+    #[test]
+    fn outages_are_unavailable_the_rest_are_query_errors() {
+        let closed = db_error(
+            DatabaseErrorKind::ClosedConnection,
+            "server closed the connection",
+        );
+        assert!(DbError::from(closed).is_unavailable());
+        let locked = db_error(DatabaseErrorKind::Unknown, "database is locked");
+        assert!(DbError::from(locked).is_unavailable());
+        let syntax = db_error(DatabaseErrorKind::Unknown, "syntax error");
+        assert!(!DbError::from(syntax).is_unavailable());
+        let unique = db_error(DatabaseErrorKind::UniqueViolation, "duplicate key");
+        assert!(DbError::from(unique).is_unique_violation());
+    }
+
+    #[test]
+    fn a_commit_lost_with_the_connection_is_an_outage() {
+        let lost = DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(db_error(
+                DatabaseErrorKind::ClosedConnection,
+                "no connection",
+            )),
+            commit_error: Box::new(db_error(
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection unexpectedly",
+            )),
+        };
+        assert!(DbError::from(lost).is_unavailable());
+        let failed = DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(db_error(DatabaseErrorKind::Unknown, "x")),
+            commit_error: Box::new(db_error(DatabaseErrorKind::SerializationFailure, "y")),
+        };
+        assert!(!DbError::from(failed).is_unavailable());
     }
 }

@@ -9,7 +9,10 @@ mod pool;
 pub use connection::DbConnection;
 pub use error::DbError;
 pub use migrations::run_pending_migrations;
-pub use pool::{AsOutage, ConnectionManager, Database, Pool, PooledConnection, prepare_database, sqlite_path};
+pub use pool::{
+    AsOutage, ConnectionManager, Database, Pool, PoolConnection, PooledConnection,
+    prepare_database, sqlite_path,
+};
 
 /// Runs `$body` with `$c` bound to the backend's own connection, for the few
 /// statements diesel cannot express through the `MultiConnection` (upserts).

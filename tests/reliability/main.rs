@@ -1,0 +1,17 @@
+//! Reliability and security under races, faults, crashes and hostile input
+//! (issue 6), on SQLite or (with TEST_DATABASE_URL) PostgreSQL. Every test
+//! has its own database and its own server.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod admin_race;
+mod contract;
+mod crash;
+mod fuzz;
+mod hostile;
+mod outage;
+mod secrets;
+mod shutdown;
+mod support;
+mod threats;
