@@ -9,8 +9,8 @@ pub fn parse<T: DeserializeOwned + Default>(body: &[u8]) -> T {
     serde_urlencoded::from_bytes(body).unwrap_or_default()
 }
 
-/// The body of the action forms: only the CSRF token.
-#[derive(Debug, Default, Deserialize)]
+/// The body of the action forms: only the CSRF token (no `Debug`: it is a secret).
+#[derive(Default, Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
     pub csrf_token: String,

@@ -35,8 +35,9 @@ use actix_web::web::Bytes;
 use super::fields::python_strip;
 use super::pyjson::{self, PyValue};
 
-/// What `request.data` holds.
-#[derive(Debug, Clone, PartialEq)]
+/// What `request.data` holds. `Debug` shows the shape, not the values
+/// (they include passwords).
+#[derive(Clone, PartialEq)]
 pub enum Body {
     /// No body (length 0): DRF does not even look at the content type.
     Empty,
@@ -51,6 +52,23 @@ pub enum Body {
         fields: Vec<(String, String)>,
         files: Vec<(String, String)>,
     },
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names =
+            |pairs: &[(String, String)]| pairs.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+        match self {
+            Body::Empty => f.write_str("Empty"),
+            Body::Json(value) => write!(f, "Json({})", value.type_name()),
+            Body::Form(fields) => f.debug_tuple("Form").field(&names(fields)).finish(),
+            Body::FormWithFiles { fields, files } => f
+                .debug_struct("FormWithFiles")
+                .field("fields", &names(fields))
+                .field("files", &names(files))
+                .finish(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -21,10 +21,23 @@ enum Value {
 
 /// The data a serializer validates: a JSON object, or a `QueryDict` (HTML
 /// form input, which DRF treats differently for blank optional fields).
-#[derive(Debug, Clone, Default)]
+// `Debug` lists field names only: the values include passwords.
+#[derive(Clone, Default)]
 pub struct Fields {
     html: bool,
     values: Vec<(String, Value)>,
+}
+
+impl std::fmt::Debug for Fields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fields")
+            .field("html", &self.html)
+            .field(
+                "names",
+                &self.values.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// A body that is not a mapping, as `Serializer.errors` reports it under

@@ -14,13 +14,22 @@
 //! The header reaches DRF as the original bytes (WSGI's latin-1 str encoded
 //! back with latin-1), so this works on bytes.
 
-/// What the header holds when it is well formed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the header holds when it is well formed. `Debug` hides the key.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum HeaderCredentials<'a> {
     /// No header, an empty one, or another scheme: not our business.
     NotProvided,
     /// The key, borrowed from the header bytes (valid UTF-8).
     Key(&'a str),
+}
+
+impl std::fmt::Debug for HeaderCredentials<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeaderCredentials::NotProvided => f.write_str("NotProvided"),
+            HeaderCredentials::Key(_) => f.write_str("Key([redacted])"),
+        }
+    }
 }
 
 /// A header that names our keyword but is malformed.
