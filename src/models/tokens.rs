@@ -119,12 +119,18 @@ impl Tokens {
         conn: &mut DbConnection,
         digest: &Digest,
     ) -> Result<AuthOutcome, DbError> {
-        let found = tokens::table
+        // `digest` is unique, so no `LIMIT`: diesel binds a `LIMIT` as a
+        // parameter, and SQLite (3.45 and later) then re-prepares the
+        // cached statement on every execution, which tripled the CPU cost
+        // of an authenticated request (BENCHMARKS.md).
+        // On the backend's own connection: through the `MultiConnection`
+        // diesel writes the SQL text anew at every execution (-13 % req/s).
+        let found = on_backend!(conn, c => tokens::table
             .inner_join(users::table)
             .filter(tokens::digest.eq(digest.as_str()))
             .select((User::as_select(), TokenRow::as_select()))
-            .first::<(User, TokenRow)>(conn)
-            .optional()?;
+            .get_result::<(User, TokenRow)>(c)
+            .optional())?;
         let Some((user, mut token)) = found else {
             return Ok(AuthOutcome::Unknown);
         };
@@ -139,10 +145,10 @@ impl Tokens {
             .last_used
             .is_none_or(|t| now.signed_duration_since(t) >= LAST_USED_RESOLUTION)
         {
-            diesel::update(tokens::table.find(token.user_id))
+            on_backend!(conn, c => diesel::update(tokens::table.find(token.user_id))
                 .filter(tokens::digest.eq(digest.as_str()))
                 .set(tokens::last_used.eq(now))
-                .execute(conn)?;
+                .execute(c))?;
             token.last_used = Some(now);
         }
         Ok(AuthOutcome::Valid(user, token))

@@ -1,0 +1,452 @@
+#!/usr/bin/env bash
+# The benchmark: builds the server in release mode, runs it on a fresh
+# database, seeds 100,000 users, drives it with wrk and writes BENCHMARKS.md.
+#
+#   bench/run.sh                 SQLite (a fresh file in a temporary folder)
+#   bench/run.sh --postgres      PostgreSQL (creates and drops authtoken_bench)
+#   bench/run.sh --all           both, one after the other (about 8 minutes)
+#
+# Options: --no-build (use target/release/authtoken as it is), --bin PATH
+#          (measure another build of the server, e.g. to compare two),
+#          --duration N (seconds per measured stage, default 12),
+#          --profile (perf-record the server during an extra me/ stage and
+#          print where its time goes; needs linux-perf).
+# Environment: BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432),
+#   BENCH_PORT (default 18765); the server's own settings
+#   (PASSWORD_HASH_CONCURRENCY, DATABASE_POOL_SIZE, WORKERS, …) pass through.
+#
+# Each database's results replace its own block in BENCHMARKS.md (between
+# <!-- bench:NAME --> markers); the rest of the file is kept.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH="$ROOT/bench"
+REPORT="$ROOT/BENCHMARKS.md"
+BIN="$ROOT/target/release/authtoken"
+
+DURATION=12
+BUILD=1
+PROFILE=0
+DATABASES=(sqlite)
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --postgres | --pg) DATABASES=(postgres) ;;
+    --sqlite) DATABASES=(sqlite) ;;
+    --all) DATABASES=(sqlite postgres) ;;
+    --no-build) BUILD=0 ;;
+    --bin) BIN="$(realpath "$2")"; BUILD=0; shift ;;
+    --profile) PROFILE=1 ;;
+    --duration) DURATION="$2"; shift ;;
+    -h | --help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown option: $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
+PG_DB=authtoken_bench
+PORT="${BENCH_PORT:-18765}"
+BASE="http://127.0.0.1:$PORT"
+CONNECTIONS=32        # the GET stages
+SIGNIN_CLIENTS=16     # the sign-in storm, and sign-ins alone
+ADMIN_CONNECTIONS=4   # a few staff members at once
+SEED_USERS=100000
+TOKEN_USERS=32        # user000001 … user000032 get real keys for me/
+PASSWORD=bench-password-2026
+SECRET=bench-secret-key-0123456789abcdef0123456789abcdef
+CORES=$(nproc)
+USER_POOL_SIZE="${DATABASE_POOL_SIZE:-}"
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { log "error: $*"; exit 1; }
+
+# --- tools -----------------------------------------------------------------
+need_pkgs=()
+command -v wrk >/dev/null || need_pkgs+=(wrk)
+command -v curl >/dev/null || need_pkgs+=(curl)
+command -v sqlite3 >/dev/null || need_pkgs+=(sqlite3)
+if [[ " ${DATABASES[*]} " == *" postgres "* ]]; then
+  command -v psql >/dev/null || need_pkgs+=(postgresql-client)
+fi
+if [ "$PROFILE" = 1 ]; then command -v perf >/dev/null || need_pkgs+=(linux-perf); fi
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  log "installing ${need_pkgs[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+if [ "$BUILD" = 1 ]; then
+  log "cargo build --release"
+  (cd "$ROOT" && cargo build --release --quiet)
+fi
+[ -x "$BIN" ] || die "$BIN is missing (run without --no-build)"
+
+WORK=$(mktemp -d /tmp/authtoken-bench.XXXXXX)
+SERVER_PID=""
+STORM_PID=""
+cleanup() {
+  if [ -n "$STORM_PID" ]; then kill "$STORM_PID" 2>/dev/null || true; fi
+  stop_server
+  if [[ " ${DATABASES[*]} " == *" postgres "* ]]; then
+    psql "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# --- helpers ---------------------------------------------------------------
+# wrk_run NAME SCRIPT CONNECTIONS THREADS SECONDS: runs wrk, keeps its output
+# in $WORK/NAME.out and prints the fields of the script's BENCH line:
+# 1 requests, 2 duration_us, 3 req/s, 4 p50 ms, 5 p99 ms, 6 non-2xx,
+# 7 socket errors.
+wrk_run() {
+  local name=$1 script=$2 conns=$3 threads=$4 secs=$5
+  wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 30s -s "$BENCH/$script" "$BASE" \
+    >"$WORK/$name.out" 2>&1 || true
+  local line
+  line=$(grep '^BENCH ' "$WORK/$name.out" | tail -1 || true)
+  [ -n "$line" ] || { cat "$WORK/$name.out" >&2; die "wrk gave no result for $name"; }
+  echo "${line#BENCH }"
+}
+me_run() { BENCH_TOKENS="$WORK/tokens" BENCH_PATHS=/api/auth/me/ wrk_run "$1" get.lua $CONNECTIONS 2 "$2"; }
+signin_run() { BENCH_PASSWORD="$PASSWORD" BENCH_USERS=$SIGNIN_CLIENTS wrk_run "$1" signin.lua $SIGNIN_CLIENTS 1 "$2"; }
+
+field() { echo "$1" | awk -v n="$2" '{print $n}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
+kib() { awk '/^'"$1"':/ {print $2}' "/proc/$SERVER_PID/status"; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+fmt_rps() { awk -v r="$1" 'BEGIN { printf "%.0f", r }'; }
+verdict() { if "$@"; then echo "met"; else echo "**not met**"; fi; }
+# a progress line's figures
+show() {
+  printf '%8.1f req/s  p50 %7.2f ms  p99 %8.2f ms  non-2xx %s  RSS %s MiB' \
+    "$(field "$1" 3)" "$(field "$1" 4)" "$(field "$1" 5)" "$(field "$1" 6)" "$(mib "$(kib VmRSS)")"
+}
+# two BENCH lines of the same stage as one: summed requests, the mean rate,
+# the mean of the percentiles
+merge() {
+  echo "$1 $2" | awk '{ printf "%d %d %.1f %.3f %.3f %d %d\n", $1 + $8, $2 + $9, ($3 + $10) / 2, ($4 + $11) / 2, ($5 + $12) / 2, $6 + $13, $7 + $14 }'
+}
+
+# Percent of all CPU time that was busy over one second.
+cpu_busy() {
+  local _ a b c d e f g h t1 i1 t2 i2
+  read -r _ a b c d e f g h _ </proc/stat; t1=$((a + b + c + d + e + f + g + h)); i1=$((d + e))
+  sleep 1
+  read -r _ a b c d e f g h _ </proc/stat; t2=$((a + b + c + d + e + f + g + h)); i2=$((d + e))
+  echo $(( (100 * ((t2 - t1) - (i2 - i1))) / (t2 - t1 > 0 ? t2 - t1 : 1) ))
+}
+
+# Waits (up to a minute) until the machine is quiet: other work on these few
+# cores would be measured as the server's slowness. Stale work in the server
+# (sign-ins whose clients have gone) also finishes first.
+NOISY=""
+wait_idle() {
+  local busy waited=0
+  while busy=$(cpu_busy); [ "$busy" -gt 12 ]; do
+    [ "$waited" = 0 ] && log "waiting for the machine to be idle (${busy}% busy)"
+    waited=$((waited + 1))
+    if [ "$waited" -ge 60 ]; then
+      log "warning: the machine stayed busy (${busy}%); measuring anyway"
+      NOISY="${NOISY:+$NOISY, }$1"
+      return 0
+    fi
+  done
+}
+
+start_server() {
+  "$BIN" serve >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 200); do
+    if curl -fsS -o /dev/null "$BASE/readyz" 2>/dev/null; then return 0; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; die "the server exited"; }
+    sleep 0.1
+  done
+  die "the server did not become ready"
+}
+
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+
+setting() { # NAME DEFAULT-DESCRIPTION
+  local v="${!1:-}"
+  if [ -n "$v" ]; then echo "\`$1=$v\`"; else echo "\`$1\` default ($2)"; fi
+}
+
+# --- seeding ---------------------------------------------------------------
+# benchadmin (staff) is created by the binary, with a bcrypt hash at cost 12
+# computed once; every seeded user shares that hash (and so the password)
+# and has a token whose digest matches no key: the index holds 100,000
+# digests, and a seeded user's first sign-in finds a key it cannot unseal and
+# replaces it (as after a SECRET_KEY change). user000001 … user000032 then
+# get real keys from `drf_create_token -r`.
+seed() {
+  local db=$1 url=$2
+  "$BIN" migrate >/dev/null
+  AUTHTOKEN_PASSWORD="$PASSWORD" "$BIN" createsuperuser --username benchadmin --email admin@example.com >/dev/null
+  if [ "$db" = sqlite ]; then
+    sqlite3 -bail "$url" <<SQL
+BEGIN;
+WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $SEED_USERS)
+INSERT INTO users (username, email, password_hash, is_active, is_staff, is_superuser, date_joined)
+SELECT printf('user%06d', n), printf('user%06d@example.com', n),
+       (SELECT password_hash FROM users WHERE username = 'benchadmin'), 1, 0, 0,
+       strftime('%Y-%m-%d %H:%M:%f', 'now')
+FROM seq;
+INSERT INTO tokens (user_id, digest, sealed, prefix, created)
+SELECT id, d, 'unsealable', substr(d, 1, 8), date_joined
+FROM (SELECT id, date_joined, lower(hex(randomblob(32))) AS d FROM users WHERE username LIKE 'user%');
+COMMIT;
+SQL
+  else
+    psql "$url" -qAt -v ON_ERROR_STOP=1 <<SQL
+BEGIN;
+INSERT INTO users (username, email, password_hash, is_active, is_staff, is_superuser, date_joined)
+SELECT format('user%s', lpad(n::text, 6, '0')), format('user%s@example.com', lpad(n::text, 6, '0')),
+       (SELECT password_hash FROM users WHERE username = 'benchadmin'), true, false, false,
+       now() AT TIME ZONE 'UTC'
+FROM generate_series(1, $SEED_USERS) AS n;
+INSERT INTO tokens (user_id, digest, sealed, prefix, created)
+SELECT id, d, 'unsealable', substr(d, 1, 8), date_joined
+FROM (SELECT id, date_joined, encode(sha256(random()::text::bytea), 'hex') AS d
+      FROM users WHERE username LIKE 'user%') AS s;
+COMMIT;
+ANALYZE;
+SQL
+  fi
+  : >"$WORK/tokens"
+  local n
+  for n in $(seq 1 $TOKEN_USERS); do
+    "$BIN" drf_create_token -r "$(printf 'user%06d' "$n")" | awk '{print $3}' >>"$WORK/tokens"
+  done
+  [ "$(grep -c . "$WORK/tokens")" = "$TOKEN_USERS" ] || die "could not create the bench tokens"
+}
+
+# --- one database ----------------------------------------------------------
+run_database() {
+  local db=$1 url label
+  NOISY=""
+  case "$db" in
+    sqlite)
+      url="$WORK/bench.sqlite3"; label=SQLite
+      ;;
+    postgres)
+      label=PostgreSQL
+      psql "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1
+      psql "$PG_URL/postgres" -qAtc "CREATE DATABASE $PG_DB" >/dev/null
+      url="$PG_URL/$PG_DB"
+      ;;
+  esac
+  export DATABASE_URL="$url" SECRET_KEY="$SECRET" BCRYPT_COST=12 RUST_LOG=warn BIND="127.0.0.1:$PORT"
+  # PostgreSQL runs on these same cores: its backends, the server and wrk
+  # share them, and the default pool (4 connections a core, sized for a
+  # database on its own machine) gives it more backends than cores. The
+  # main run uses 2 a core; the default is measured too (PG_DEFAULT below).
+  if [ "$db" = postgres ] && [ -z "$USER_POOL_SIZE" ]; then
+    export DATABASE_POOL_SIZE=$(( CORES * 2 > 4 ? CORES * 2 : 4 ))
+  elif [ -n "$USER_POOL_SIZE" ]; then
+    export DATABASE_POOL_SIZE="$USER_POOL_SIZE"
+  else
+    unset DATABASE_POOL_SIZE
+  fi
+
+  log "$label: migrating and seeding $SEED_USERS users"
+  local t0=$SECONDS
+  seed "$db" "$url"
+  log "$label: seeded in $((SECONDS - t0)) s"
+
+  start_server
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Token $(head -1 "$WORK/tokens")" "$BASE/api/auth/me/")
+  [ "$code" = 200 ] || die "GET /api/auth/me/ with a seeded key answered $code"
+
+  local r_health r_me r_storm_me r_storm_si r_signin r_admin="" admin_note="" r_pgdef=""
+  local h1 h2 m1 m2
+  log "$label: warm-up"
+  wrk_run warm get.lua $CONNECTIONS 2 3 >/dev/null
+  me_run warm2 3 >/dev/null
+
+  # healthz, me/, me/ in the storm, me/, healthz: each ratio compares stages
+  # measured symmetrically in time, so a drift of the machine's speed during
+  # the run cancels out.
+  wait_idle healthz
+  h1=$(BENCH_PATHS=/healthz wrk_run healthz1 get.lua $CONNECTIONS 2 "$DURATION")
+  log "$label: GET /healthz           $(show "$h1")"
+  wait_idle me/
+  m1=$(me_run me1 "$DURATION")
+  log "$label: GET /api/auth/me/      $(show "$m1")"
+
+  # The storm: 16 clients sign in without pause; after 3 s (the hash queue
+  # is full by then) me/ is measured beside them.
+  wait_idle storm
+  signin_run storm $((DURATION + 5)) >"$WORK/storm.line" &
+  STORM_PID=$!
+  sleep 3
+  r_storm_me=$(me_run storm_me "$DURATION")
+  wait "$STORM_PID" || true
+  STORM_PID=""
+  r_storm_si=$(cat "$WORK/storm.line")
+  log "$label: me/ in the storm       $(show "$r_storm_me")"
+  log "$label:   the storm's sign-ins $(show "$r_storm_si")"
+
+  wait_idle me/
+  m2=$(me_run me2 "$DURATION")
+  log "$label: GET /api/auth/me/      $(show "$m2")"
+  wait_idle healthz
+  h2=$(BENCH_PATHS=/healthz wrk_run healthz2 get.lua $CONNECTIONS 2 "$DURATION")
+  log "$label: GET /healthz           $(show "$h2")"
+  r_health=$(merge "$h1" "$h2")
+  r_me=$(merge "$m1" "$m2")
+
+  wait_idle sign-in
+  r_signin=$(signin_run signin "$DURATION")
+  log "$label: POST /api-token-auth/  $(show "$r_signin")"
+
+  # The admin: sign in as staff through the form, then search.
+  local csrf cookie
+  code=$(curl -s -o "$WORK/login.html" -w '%{http_code}' -c "$WORK/jar" "$BASE/admin/login/" || true)
+  csrf=$(grep -o 'name="csrf_token"[^>]*' "$WORK/login.html" 2>/dev/null | grep -o 'value="[^"]*"' | head -1 | cut -d'"' -f2 || true)
+  if [ "$code" = 200 ] && [ -n "$csrf" ]; then
+    curl -s -o /dev/null -b "$WORK/jar" -c "$WORK/jar" \
+      --data-urlencode "csrf_token=$csrf" --data-urlencode username=benchadmin \
+      --data-urlencode "password=$PASSWORD" --data-urlencode next=/admin/users/ \
+      "$BASE/admin/login/" || true
+    cookie=$(awk -F'\t' 'NF >= 7 && ($1 !~ /^#/ || $1 ~ /^#HttpOnly_/) {printf "%s%s=%s", sep, $6, $7; sep="; "}' "$WORK/jar")
+    code=$(curl -s -o "$WORK/users.html" -w '%{http_code}' -H "Cookie: $cookie" "$BASE/admin/users/?q=user0421" || true)
+    if [ "$code" = 200 ] && grep -q 'user042100' "$WORK/users.html"; then
+      # searches matching 1, 10, 100, 1,000 and all 100,000 users
+      wait_idle admin
+      r_admin=$(BENCH_COOKIE="$cookie" \
+        BENCH_PATHS="/admin/users/?q=user042137 /admin/users/?q=user00421 /admin/users/?q=user0421 /admin/users/?q=user042 /admin/users/?q=example.com /admin/users/?q=user0777 /admin/users/?q=user0999&page=2" \
+        wrk_run admin get.lua $ADMIN_CONNECTIONS 1 "$DURATION")
+      log "$label: GET /admin/users/?q=   $(show "$r_admin")"
+    else
+      admin_note="the staff session did not reach /admin/users/ (HTTP $code)"
+    fi
+  else
+    admin_note="/admin/login/ answered HTTP $code without a CSRF token"
+  fi
+  [ -z "$admin_note" ] || log "$label: admin stage not available: $admin_note"
+
+  local hwm
+  hwm=$(kib VmHWM)
+  log "$label: peak resident memory (VmHWM) $(mib "$hwm") MiB"
+
+  if [ "$PROFILE" = 1 ]; then profile_me "$label"; fi
+  stop_server
+
+  if [ "$db" = postgres ] && [ -z "$USER_POOL_SIZE" ]; then
+    unset DATABASE_POOL_SIZE
+    start_server
+    wait_idle me/
+    r_pgdef=$(me_run me_default_pool "$DURATION")
+    log "$label: me/, default pool ($(( CORES * 4 > 8 ? CORES * 4 : 8 ))) $(show "$r_pgdef")"
+    stop_server
+  fi
+  if [ "$db" = postgres ]; then psql "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null; fi
+
+  write_block "$db" "$label" "$r_health" "$r_me" "$r_storm_me" "$r_storm_si" "$r_signin" "$r_admin" "$admin_note" "$hwm" "$r_pgdef"
+}
+
+profile_me() {
+  log "$1: profiling me/ (perf record -g, 10 s)"
+  perf record -F 999 -g -p "$SERVER_PID" -o "$WORK/perf.data" -- sleep 10 >"$WORK/perf.log" 2>&1 &
+  local perf_pid=$!
+  me_run profile 10 >/dev/null
+  if ! wait "$perf_pid"; then log "perf record failed: $(tail -1 "$WORK/perf.log")"; return 0; fi
+  echo "--- $1: share of the server's CPU time by binary"
+  perf report -i "$WORK/perf.data" --no-children --stdio --sort dso -g none 2>/dev/null | grep '%' | head -6
+  echo "--- $1: system calls, including what they cost in the kernel"
+  perf report -i "$WORK/perf.data" --children --stdio --sort symbol -g none 2>/dev/null \
+    | grep -E '\[k\] __x64_sys_' | head -8
+  echo "--- $1: top symbols (self time)"
+  perf report -i "$WORK/perf.data" --no-children --stdio --sort dso,symbol -g none --percent-limit 0.7 2>/dev/null \
+    | grep '%' | head -30 | cut -c1-150
+}
+
+write_block() {
+  local db=$1 label=$2 h=$3 m=$4 sm=$5 ss=$6 si=$7 a=$8 anote=$9 hwm=${10} pgdef=${11}
+  local block="$WORK/block-$db.md"
+  local me_ratio storm_ratio pool_default
+  me_ratio=$(ratio "$(field "$m" 3)" "$(field "$h" 3)")
+  storm_ratio=$(ratio "$(field "$sm" 3)" "$(field "$m" 3)")
+  pool_default=$(( CORES * 4 > 8 ? CORES * 4 : 8 ))
+  row() {
+    printf '| %s | %s | %s | %s | %s |\n' "$1" "$(fmt_rps "$(field "$2" 3)")" "$(field "$2" 4)" "$(field "$2" 5)" "$(field "$2" 6)"
+  }
+  {
+    echo "<!-- bench:$db -->"
+    echo "## $label"
+    echo
+    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $CORES cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr); $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}') on the same machine$( [ "$db" = postgres ] && echo ", and PostgreSQL $(psql "$PG_URL/postgres" -qAtc 'SHOW server_version' 2>/dev/null | awk '{print $1}') too")."
+    echo "Commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$ROOT" && git diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || echo ' with uncommitted changes to the source'); \`bench/run.sh --duration $DURATION\`."
+    echo
+    echo "Settings: \`BCRYPT_COST=12\`, \`RUST_LOG=warn\`, $(setting WORKERS "$CORES"), $(setting PASSWORD_HASH_CONCURRENCY "$(( CORES > 1 ? CORES - 1 : 1 ))"), $(setting PASSWORD_HASH_QUEUE 64), $(setting DATABASE_POOL_SIZE "$pool_default")."
+    echo "$SEED_USERS users, each with a token. GET stages at $CONNECTIONS connections (\`wrk -t2\`), me/ rotating over $TOKEN_USERS keys, ${DURATION} s each;"
+    echo "healthz and me/ twice (before and after the storm; the table gives the mean). Sign-ins from $SIGNIN_CLIENTS clients without pause, each a different user."
+    echo "The admin searches at $ADMIN_CONNECTIONS connections, matching 1 to 100,000 users."
+    echo
+    echo "| stage | req/s | p50 ms | p99 ms | non-2xx |"
+    echo "|---|---:|---:|---:|---:|"
+    row 'GET /healthz (no database: the ceiling)' "$h"
+    row 'GET /api/auth/me/' "$m"
+    row "GET /api/auth/me/ while $SIGNIN_CLIENTS clients sign in" "$sm"
+    row '… those sign-ins (POST /api-token-auth/)' "$ss"
+    row "POST /api-token-auth/ alone, $SIGNIN_CLIENTS clients" "$si"
+    if [ -n "$a" ]; then row 'GET /admin/users/?q=… (staff session)' "$a"
+    else echo "| GET /admin/users/?q=… | not available: $anote | | | |"; fi
+    if [ -n "$pgdef" ]; then row "GET /api/auth/me/ with the default pool ($pool_default connections)" "$pgdef"; fi
+    echo
+    echo "Peak resident memory of the server (VmHWM, after every stage above): **$(mib "$hwm") MiB**."
+    echo
+    echo "| target | measured | |"
+    echo "|---|---:|---|"
+    if [ "$db" = sqlite ]; then
+      echo "| me/ ≥ 0.3 × /healthz | $me_ratio | $(verdict ge "$me_ratio" 0.3) |"
+    else
+      echo "| (me/ ÷ /healthz, targeted on SQLite only) | $me_ratio | |"
+    fi
+    echo "| me/ during the storm ≥ 0.6 × me/ | $storm_ratio | $(verdict ge "$storm_ratio" 0.6) |"
+    echo "| me/ p99 < 5 ms | $(field "$m" 5) ms | $(verdict lt "$(field "$m" 5)" 5) |"
+    echo "| peak memory < 50 MB | $(awk -v k="$hwm" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }') MB | $(verdict lt "$((hwm * 1024))" 50000000) |"
+    if [ -n "$NOISY" ]; then
+      echo
+      echo "Other work kept the machine busy before these stages, so their figures are less reliable: $NOISY."
+    fi
+    echo "<!-- /bench:$db -->"
+  } >"$block"
+}
+
+update_report() {
+  [ -f "$REPORT" ] || printf '# Benchmarks\n\nWritten by `bench/run.sh` (see README, "Benchmark").\n' >"$REPORT"
+  local db block tmp="$WORK/report.tmp"
+  for db in "${DATABASES[@]}"; do
+    block="$WORK/block-$db.md"
+    if grep -q "^<!-- bench:$db -->" "$REPORT"; then
+      awk -v db="$db" -v file="$block" '
+        $0 == "<!-- bench:" db " -->" { while ((getline line < file) > 0) print line; skip = 1; next }
+        $0 == "<!-- /bench:" db " -->" { skip = 0; next }
+        !skip { print }' "$REPORT" >"$tmp"
+    else
+      # a new block goes before the hand-written analysis, if there is one
+      awk -v file="$block" '
+        !done && /^<!-- analysis -->/ { while ((getline line < file) > 0) print line; print ""; done = 1 }
+        { print }
+        END { if (!done) { print ""; while ((getline line < file) > 0) print line } }' "$REPORT" >"$tmp"
+    fi
+    cat "$tmp" >"$REPORT"
+  done
+}
+
+for db in "${DATABASES[@]}"; do run_database "$db"; done
+update_report
+echo
+log "summary (also in BENCHMARKS.md)"
+for db in "${DATABASES[@]}"; do echo; sed -e '/^<!--/d' "$WORK/block-$db.md"; done
