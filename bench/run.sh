@@ -117,17 +117,18 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
 kib() { awk '/^'"$1"':/ {print $2}' "/proc/$SERVER_PID/status"; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-fmt_rps() { awk -v r="$1" 'BEGIN { printf "%.0f", r }'; }
+fmt_rps() { awk -v r="$1" 'BEGIN { if (r < 100) printf "%.1f", r; else printf "%.0f", r }'; }
 verdict() { if "$@"; then echo "met"; else echo "**not met**"; fi; }
 # a progress line's figures
 show() {
   printf '%8.1f req/s  p50 %7.2f ms  p99 %8.2f ms  non-2xx %s  RSS %s MiB' \
     "$(field "$1" 3)" "$(field "$1" 4)" "$(field "$1" 5)" "$(field "$1" 6)" "$(mib "$(kib VmRSS)")"
 }
-# two BENCH lines of the same stage as one: summed requests, the mean rate,
-# the mean of the percentiles
+# BENCH lines of the same stage as one: summed requests and errors, the
+# mean rate, the mean of the percentiles
 merge() {
-  echo "$1 $2" | awk '{ printf "%d %d %.1f %.3f %.3f %d %d\n", $1 + $8, $2 + $9, ($3 + $10) / 2, ($4 + $11) / 2, ($5 + $12) / 2, $6 + $13, $7 + $14 }'
+  printf '%s\n' "$@" | awk '{ n++; r += $1; d += $2; rps += $3; p50 += $4; p99 += $5; s += $6; e += $7 }
+    END { printf "%d %d %.1f %.3f %.3f %d %d\n", r, d, rps / n, p50 / n, p99 / n, s, e }'
 }
 
 # Percent of all CPU time that was busy over one second.
@@ -268,20 +269,28 @@ run_database() {
   [ "$code" = 200 ] || die "GET /api/auth/me/ with a seeded key answered $code"
 
   local r_health r_me r_storm_me r_storm_si r_signin r_admin="" admin_note="" r_pgdef=""
-  local h1 h2 m1 m2
+  local rounds_h=() rounds_m=() half=$(( DURATION / 2 > 3 ? DURATION / 2 : 3 )) i line
   log "$label: warm-up"
   wrk_run warm get.lua $CONNECTIONS 2 3 >/dev/null
   me_run warm2 3 >/dev/null
 
-  # healthz, me/, me/ in the storm, me/, healthz: each ratio compares stages
-  # measured symmetrically in time, so a drift of the machine's speed during
-  # the run cancels out.
-  wait_idle healthz
-  h1=$(BENCH_PATHS=/healthz wrk_run healthz1 get.lua $CONNECTIONS 2 "$DURATION")
-  log "$label: GET /healthz           $(show "$h1")"
-  wait_idle me/
-  m1=$(me_run me1 "$DURATION")
-  log "$label: GET /api/auth/me/      $(show "$m1")"
+  # healthz and me/ alternate in short rounds, two pairs before the storm
+  # and two after, so that the ratios compare stages measured close
+  # together in time: the speed of a shared virtual machine drifts by tens
+  # of per cent over a minute.
+  hm_rounds() {
+    for i in 1 2; do
+      wait_idle healthz
+      line=$(BENCH_PATHS=/healthz wrk_run "healthz$1$i" get.lua $CONNECTIONS 2 "$half")
+      rounds_h+=("$line")
+      log "$label: GET /healthz           $(show "$line")"
+      wait_idle me/
+      line=$(me_run "me$1$i" "$half")
+      rounds_m+=("$line")
+      log "$label: GET /api/auth/me/      $(show "$line")"
+    done
+  }
+  hm_rounds a
 
   # The storm: 16 clients sign in without pause; after 3 s (the hash queue
   # is full by then) me/ is measured beside them.
@@ -296,14 +305,9 @@ run_database() {
   log "$label: me/ in the storm       $(show "$r_storm_me")"
   log "$label:   the storm's sign-ins $(show "$r_storm_si")"
 
-  wait_idle me/
-  m2=$(me_run me2 "$DURATION")
-  log "$label: GET /api/auth/me/      $(show "$m2")"
-  wait_idle healthz
-  h2=$(BENCH_PATHS=/healthz wrk_run healthz2 get.lua $CONNECTIONS 2 "$DURATION")
-  log "$label: GET /healthz           $(show "$h2")"
-  r_health=$(merge "$h1" "$h2")
-  r_me=$(merge "$m1" "$m2")
+  hm_rounds b
+  r_health=$(merge "${rounds_h[@]}")
+  r_me=$(merge "${rounds_m[@]}")
 
   wait_idle sign-in
   r_signin=$(signin_run signin "$DURATION")
@@ -361,14 +365,16 @@ profile_me() {
   local perf_pid=$!
   me_run profile 10 >/dev/null
   if ! wait "$perf_pid"; then log "perf record failed: $(tail -1 "$WORK/perf.log")"; return 0; fi
+  local tidy='s/[[:space:]]*-[[:space:]]*-[[:space:]]*$//; s/[[:space:]]*$//'
   echo "--- $1: share of the server's CPU time by binary"
-  perf report -i "$WORK/perf.data" --no-children --stdio --sort dso -g none 2>/dev/null | grep '%' | head -6
-  echo "--- $1: system calls, including what they cost in the kernel"
+  perf report -i "$WORK/perf.data" --no-children --stdio --sort dso -g none 2>/dev/null \
+    | grep '%' | sed "$tidy" | head -6
+  echo "--- $1: system calls, with what they cost in the kernel (children included)"
   perf report -i "$WORK/perf.data" --children --stdio --sort symbol -g none 2>/dev/null \
-    | grep -E '\[k\] __x64_sys_' | head -8
+    | grep -E '\[k\] __x64_sys_' | sed "$tidy" | head -8
   echo "--- $1: top symbols (self time)"
   perf report -i "$WORK/perf.data" --no-children --stdio --sort dso,symbol -g none --percent-limit 0.7 2>/dev/null \
-    | grep '%' | head -30 | cut -c1-150
+    | grep '%' | sed "$tidy" | cut -c1-150 | head -30
 }
 
 write_block() {
@@ -389,8 +395,9 @@ write_block() {
     echo "Commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$ROOT" && git diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || echo ' with uncommitted changes to the source'); \`bench/run.sh --duration $DURATION\`."
     echo
     echo "Settings: \`BCRYPT_COST=12\`, \`RUST_LOG=warn\`, $(setting WORKERS "$CORES"), $(setting PASSWORD_HASH_CONCURRENCY "$(( CORES > 1 ? CORES - 1 : 1 ))"), $(setting PASSWORD_HASH_QUEUE 64), $(setting DATABASE_POOL_SIZE "$pool_default")."
-    echo "$SEED_USERS users, each with a token. GET stages at $CONNECTIONS connections (\`wrk -t2\`), me/ rotating over $TOKEN_USERS keys, ${DURATION} s each;"
-    echo "healthz and me/ twice (before and after the storm; the table gives the mean). Sign-ins from $SIGNIN_CLIENTS clients without pause, each a different user."
+    echo "$SEED_USERS users, each with a token. GET stages at $CONNECTIONS connections (\`wrk -t2\`), me/ rotating over $TOKEN_USERS keys;"
+    echo "healthz and me/ in alternating rounds of $(( DURATION / 2 > 3 ? DURATION / 2 : 3 )) s, two pairs before the storm and two after (the table gives their mean); the storm's me/ for ${DURATION} s."
+    echo "Sign-ins from $SIGNIN_CLIENTS clients without pause, each a different user."
     echo "The admin searches at $ADMIN_CONNECTIONS connections, matching 1 to 100,000 users."
     echo
     echo "| stage | req/s | p50 ms | p99 ms | non-2xx |"
