@@ -4,7 +4,7 @@
 #
 #   bench/run.sh                 SQLite (a fresh file in a temporary folder)
 #   bench/run.sh --postgres      PostgreSQL (creates and drops authtoken_bench)
-#   bench/run.sh --all           both, one after the other (about 8 minutes)
+#   bench/run.sh --all           both, one after the other (about 5 minutes)
 #
 # Options: --no-build (use target/release/authtoken as it is), --bin PATH
 #          (measure another build of the server, e.g. to compare two),
@@ -56,6 +56,7 @@ PASSWORD=bench-password-2026
 SECRET=bench-secret-key-0123456789abcdef0123456789abcdef
 CORES=$(nproc)
 USER_POOL_SIZE="${DATABASE_POOL_SIZE:-}"
+POOL_NOTE=""
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { log "error: $*"; exit 1; }
@@ -250,8 +251,10 @@ run_database() {
   # share them, and the default pool (4 connections a core, sized for a
   # database on its own machine) gives it more backends than cores. The
   # main run uses 2 a core; the default is measured too (PG_DEFAULT below).
+  POOL_NOTE=""
   if [ "$db" = postgres ] && [ -z "$USER_POOL_SIZE" ]; then
     export DATABASE_POOL_SIZE=$(( CORES * 2 > 4 ? CORES * 2 : 4 ))
+    POOL_NOTE="\`DATABASE_POOL_SIZE=$DATABASE_POOL_SIZE\` (2 a core: PostgreSQL's backends share these cores; the default, $(( CORES * 4 > 8 ? CORES * 4 : 8 )), is measured too, last row)"
   elif [ -n "$USER_POOL_SIZE" ]; then
     export DATABASE_POOL_SIZE="$USER_POOL_SIZE"
   else
@@ -394,10 +397,10 @@ write_block() {
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $CORES cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr); $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}') on the same machine$( [ "$db" = postgres ] && echo ", and PostgreSQL $(psql "$PG_URL/postgres" -qAtc 'SHOW server_version' 2>/dev/null | awk '{print $1}') too")."
     echo "Commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$ROOT" && git diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || echo ' with uncommitted changes to the source'); \`bench/run.sh --duration $DURATION\`."
     echo
-    echo "Settings: \`BCRYPT_COST=12\`, \`RUST_LOG=warn\`, $(setting WORKERS "$CORES"), $(setting PASSWORD_HASH_CONCURRENCY "$(( CORES > 1 ? CORES - 1 : 1 ))"), $(setting PASSWORD_HASH_QUEUE 64), $(setting DATABASE_POOL_SIZE "$pool_default")."
+    echo "Settings: \`BCRYPT_COST=12\`, \`RUST_LOG=warn\`, $(setting WORKERS "$CORES"), $(setting PASSWORD_HASH_CONCURRENCY "$(( CORES > 1 ? CORES - 1 : 1 ))"), $(setting PASSWORD_HASH_QUEUE 64), ${POOL_NOTE:-$(setting DATABASE_POOL_SIZE "$pool_default")}."
     echo "$SEED_USERS users, each with a token. GET stages at $CONNECTIONS connections (\`wrk -t2\`), me/ rotating over $TOKEN_USERS keys;"
     echo "healthz and me/ in alternating rounds of $(( DURATION / 2 > 3 ? DURATION / 2 : 3 )) s, two pairs before the storm and two after (the table gives their mean); the storm's me/ for ${DURATION} s."
-    echo "Sign-ins from $SIGNIN_CLIENTS clients without pause, each a different user."
+    echo "Sign-ins from $SIGNIN_CLIENTS clients without pause, as $SIGNIN_CLIENTS users in turn."
     echo "The admin searches at $ADMIN_CONNECTIONS connections, matching 1 to 100,000 users."
     echo
     echo "| stage | req/s | p50 ms | p99 ms | non-2xx |"

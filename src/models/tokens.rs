@@ -120,11 +120,12 @@ impl Tokens {
         digest: &Digest,
     ) -> Result<AuthOutcome, DbError> {
         // `digest` is unique, so no `LIMIT`: diesel binds a `LIMIT` as a
-        // parameter, and SQLite (3.45 and later) then re-prepares the
-        // cached statement on every execution, which tripled the CPU cost
-        // of an authenticated request (BENCHMARKS.md).
+        // parameter, which the bundled SQLite (3.50) reads while planning,
+        // so it re-prepared the cached statement at every execution: an
+        // authenticated request cost twice the CPU (BENCHMARKS.md).
         // On the backend's own connection: through the `MultiConnection`
-        // diesel writes the SQL text anew at every execution (-13 % req/s).
+        // diesel writes the SQL text anew at every execution (`me/` served
+        // 13 % more requests without it).
         let found = on_backend!(conn, c => tokens::table
             .inner_join(users::table)
             .filter(tokens::digest.eq(digest.as_str()))
