@@ -9,9 +9,9 @@ use crate::auth::PasswordHasher;
 use crate::db::DbError;
 use crate::models::validation::{Email, Username, password_problems};
 use crate::models::{CreateUserError, NewUser, users};
+use crate::services::Domain;
 use crate::settings::Settings;
 use crate::startup::{Application, StartupError, prepare};
-use crate::state::AppState;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -157,7 +157,7 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
         writeln!(out, "Migrations are up to date.")?;
         return Ok(());
     }
-    let state = AppState::new(settings, &secret);
+    let state = Domain::new(&settings, &secret);
     let db = &state.db;
     match command {
         Command::Serve | Command::Migrate => unreachable!("handled above"),
@@ -239,7 +239,7 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-fn set_active(state: &AppState, username: &str, active: bool) -> Result<(), CommandError> {
+fn set_active(state: &Domain, username: &str, active: bool) -> Result<(), CommandError> {
     state.db.run(|conn| {
         let user = users::find_by_username(conn, username)?
             .ok_or_else(|| CommandError::Failed(format!("user {username} does not exist")))?;

@@ -5,6 +5,7 @@ diesel::table! {
         id -> Integer,
         scope -> Text,
         at -> Timestamp,
+        pending -> Bool,
     }
 }
 

@@ -5,12 +5,13 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use actix_web::dev::{Server, Service};
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::middleware::{self, DefaultHeaders, Logger};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use futures_util::future::{Either, ready};
 
 use crate::crypto::{SecretError, SecretKey, SecretSource};
 use crate::db::{prepare_database, sqlite_path};
+use crate::http::failure_log;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::{admin, api};
@@ -77,6 +78,7 @@ impl Application {
                     let call = srv.call(req);
                     Either::Right(async move { Ok(call.await?.map_into_left_body()) })
                 })
+                .wrap(middleware::from_fn(failure_log::log_failures))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))

@@ -11,10 +11,10 @@ use super::form::{self, CsrfForm};
 use super::guard::{Staff, require_staff};
 use super::page::see_other;
 use super::session::{AdminSession, Flash, Level};
-use super::user_detail::{self, parse_id};
+use super::user_detail::{self, Detail, EVENTS_SHOWN, parse_id};
 use super::view::user_url;
 use super::{AdminError, csrf};
-use crate::models::users;
+use crate::models::UserId;
 use crate::state::AppState;
 
 /// CSRF, then the signed-in staff user, then the target's id.
@@ -23,7 +23,7 @@ async fn authorize(
     state: &web::Data<AppState>,
     raw_id: &str,
     body: &[u8],
-) -> Result<(Staff, i32), AdminError> {
+) -> Result<(Staff, UserId), AdminError> {
     let input: CsrfForm = form::parse(body);
     csrf::verify(session, &input.csrf_token)?;
     // Signed out meanwhile: back to this user's page after signing in.
@@ -44,17 +44,12 @@ pub async fn regenerate(
 ) -> Result<HttpResponse, AdminError> {
     let session = AdminSession::new(session);
     let (staff, id) = authorize(&session, &state, &path, &body).await?;
-    let app = state.clone();
-    let actor = staff.user.username.clone();
-    let (key, detail) = state
-        .db
-        .call(move |conn| {
-            users::find_by_id(conn, id)?.ok_or(AdminError::NotFound)?;
-            let key = app.tokens.regenerate(conn, id, &actor)?;
-            let detail = user_detail::load(conn, &app, id)?;
-            Ok::<_, AdminError>((key, detail))
-        })
-        .await?;
+    let tokens = &state.services.tokens;
+    let (key, detail) = tokens
+        .regenerate(&staff.user.username, id, EVENTS_SHOWN)
+        .await?
+        .ok_or(AdminError::NotFound)?;
+    let detail = Detail::of(&state, detail);
     log::info!(
         "admin: {:?} regenerated the token of user {id}",
         staff.user.username
@@ -85,16 +80,12 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AdminError> {
     let session = AdminSession::new(session);
     let (staff, id) = authorize(&session, &state, &path, &body).await?;
-    let app = state.clone();
-    let actor = staff.user.username.clone();
-    let (username, revoked) = state
-        .db
-        .call(move |conn| {
-            let user = users::find_by_id(conn, id)?.ok_or(AdminError::NotFound)?;
-            let revoked = app.tokens.revoke(conn, id, None, &actor)?;
-            Ok::<_, AdminError>((user.username, revoked))
-        })
-        .await?;
+    let tokens = &state.services.tokens;
+    let (user, revoked) = tokens
+        .revoke(&staff.user.username, id)
+        .await?
+        .ok_or(AdminError::NotFound)?;
+    let username = user.username;
     if revoked {
         log::info!(
             "admin: {:?} revoked the token of user {id}",
@@ -146,14 +137,12 @@ async fn set_active(
         )?;
         return Ok(see_other(&user_url(id)));
     }
-    let username = state
-        .db
-        .call(move |conn| {
-            let user = users::find_by_id(conn, id)?.ok_or(AdminError::NotFound)?;
-            users::set_active(conn, id, active)?;
-            Ok::<_, AdminError>(user.username)
-        })
-        .await?;
+    let accounts = &state.services.accounts;
+    let user = accounts
+        .set_active(id, active)
+        .await?
+        .ok_or(AdminError::NotFound)?;
+    let username = user.username;
     let (verb, text) = if active {
         ("activated", format!("{username} was activated."))
     } else {

@@ -9,8 +9,8 @@ use super::next::login_url;
 use super::page::{Chrome, html};
 use super::session::Flash;
 use super::{LOGIN_PATH, USERS_PATH};
-use crate::auth::HashError;
-use crate::db::{AsOutage, DbError};
+use crate::http::failure_log::Logged;
+use crate::services::Failure;
 
 #[derive(thiserror::Error)]
 pub enum AdminError {
@@ -26,15 +26,10 @@ pub enum AdminError {
     Csrf,
     #[error("not found")]
     NotFound,
-    /// Too many password checks are waiting: 503.
-    #[error("password hashing is busy")]
-    Busy,
-    /// The database is unreachable: 503.
-    #[error("the database is unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else: 500 and a log line.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// 503 with `Retry-After` (the database, the hashing queue) or 500;
+    /// logged once by `http::failure_log`.
+    #[error(transparent)]
+    Failure(#[from] Failure),
 }
 
 /// `Debug` is the `Display` text: the CSRF token of `NotStaff` stays out of
@@ -45,27 +40,12 @@ impl std::fmt::Debug for AdminError {
     }
 }
 
-impl From<DbError> for AdminError {
-    fn from(e: DbError) -> Self {
-        match e {
-            DbError::Unavailable(reason) => AdminError::Unavailable(reason),
-            other => AdminError::Internal(other.to_string()),
+impl Logged for AdminError {
+    fn failure(&self) -> Option<&Failure> {
+        match self {
+            AdminError::Failure(failure) => Some(failure),
+            _ => None,
         }
-    }
-}
-
-impl From<HashError> for AdminError {
-    fn from(e: HashError) -> Self {
-        match e {
-            HashError::Busy => AdminError::Busy,
-            HashError::Failed(reason) => AdminError::Internal(reason),
-        }
-    }
-}
-
-impl AsOutage for AdminError {
-    fn is_outage(&self) -> bool {
-        matches!(self, AdminError::Unavailable(_))
     }
 }
 
@@ -114,17 +94,14 @@ impl ErrorPage {
     }
 }
 
-/// Seconds a client should wait after a 503.
-const RETRY_AFTER: &str = "5";
-
 impl ResponseError for AdminError {
     fn status_code(&self) -> StatusCode {
         match self {
             AdminError::LoginRequired { .. } => StatusCode::FOUND,
             AdminError::NotStaff { .. } | AdminError::Csrf => StatusCode::FORBIDDEN,
             AdminError::NotFound => StatusCode::NOT_FOUND,
-            AdminError::Busy | AdminError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AdminError::Failure(f) if f.is_temporary() => StatusCode::SERVICE_UNAVAILABLE,
+            AdminError::Failure(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -164,12 +141,7 @@ impl ResponseError for AdminError {
                     .link(USERS_PATH, "Back to the users")
                     .response()
             }
-            AdminError::Busy | AdminError::Unavailable(_) => {
-                if let AdminError::Unavailable(reason) = self {
-                    log::warn!("admin: database unavailable: {reason}");
-                } else {
-                    log::warn!("admin: password hashing queue is full");
-                }
+            AdminError::Failure(f) if f.is_temporary() => {
                 let mut response = ErrorPage::new(
                     status,
                     "Temporarily unavailable",
@@ -178,21 +150,18 @@ impl ResponseError for AdminError {
                 .response();
                 response.headers_mut().insert(
                     header::RETRY_AFTER,
-                    header::HeaderValue::from_static(RETRY_AFTER),
+                    header::HeaderValue::from(Failure::RETRY_AFTER_SECS),
                 );
                 response
             }
-            AdminError::Internal(reason) => {
-                log::error!("admin: internal error: {reason}");
-                ErrorPage::new(
-                    status,
-                    "Server error",
-                    "Something went wrong on our side. It has been logged; \
+            AdminError::Failure(_) => ErrorPage::new(
+                status,
+                "Server error",
+                "Something went wrong on our side. It has been logged; \
                      reload the page to see the current state and try again.",
-                )
-                .link(LOGIN_PATH, "Back to the admin")
-                .response()
-            }
+            )
+            .link(LOGIN_PATH, "Back to the admin")
+            .response(),
         }
     }
 }
@@ -220,6 +189,8 @@ pub fn method_not_allowed(allow: &'static str) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::HashError;
+    use crate::db::DbError;
     use actix_web::body::MessageBody;
 
     fn body_of(response: HttpResponse) -> String {
@@ -229,7 +200,11 @@ mod tests {
 
     #[test]
     fn outages_are_503_and_failures_500_without_details() {
-        let e = AdminError::from(DbError::Unavailable("connection refused".into()));
+        let refused = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            Box::new("connection refused".to_string()),
+        );
+        let e = AdminError::from(Failure::from(DbError::from(refused)));
         assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
         let response = e.error_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -238,14 +213,16 @@ mod tests {
         assert!(body.contains("Temporarily unavailable"));
         assert!(!body.contains("connection refused"));
 
-        let e = AdminError::from(DbError::Query(diesel::result::Error::NotFound));
+        let e = AdminError::from(Failure::from(DbError::from(
+            diesel::result::Error::NotFound,
+        )));
         assert_eq!(e.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = body_of(e.error_response());
         assert!(body.contains("Server error"));
         assert!(!body.contains("NotFound") && !body.contains("Record not found"));
 
         assert_eq!(
-            AdminError::from(HashError::Busy).status_code(),
+            AdminError::from(Failure::from(HashError::Busy)).status_code(),
             StatusCode::SERVICE_UNAVAILABLE
         );
     }

@@ -6,7 +6,7 @@ use actix_web::web;
 
 use super::AdminError;
 use super::session::{AdminSession, Level};
-use crate::models::{User, clock, users};
+use crate::models::{User, clock};
 use crate::state::AppState;
 
 /// The visitor, as the session and the database tell it.
@@ -42,10 +42,7 @@ pub async fn identify(
         )?;
         return Ok(Visitor::Anonymous);
     }
-    let user = state
-        .db
-        .call(move |conn| users::find_by_id(conn, user_id).map_err(AdminError::from))
-        .await?;
+    let user = state.services.accounts.find(user_id).await?;
     match user {
         Some(user) if user.is_active && session.matches_password(&user, &state.session_key) => {
             if user.is_staff {

@@ -15,10 +15,8 @@ use super::guard::{self, Visitor};
 use super::page::{Chrome, html, redirect_found, see_other};
 use super::session::{AdminSession, Level};
 use super::{AdminError, LOGIN_PATH, USERS_PATH, csrf, next};
-use crate::auth::LoginThrottle;
-use crate::auth::client_addr::client_addr;
-use crate::auth::credentials::{Audience, CredentialsError, check_credentials};
-use crate::models::{clock, users};
+use crate::http::client_addr;
+use crate::services::{Attempt, SignInError};
 use crate::state::AppState;
 
 pub const MSG_BAD_CREDENTIALS: &str = "Please enter the correct username and password for a \
@@ -93,21 +91,18 @@ pub async fn submit(
         return render(&session, StatusCode::OK, username, next, error);
     }
     let client = client_addr(&req, &state.settings.trusted_proxies);
-    let outcome = check_credentials(
-        &state,
-        &client,
-        username.clone(),
-        input.password,
-        Audience::Staff,
-    )
-    .await;
-    let user = match outcome {
+    let attempt = Attempt {
+        client: client.clone(),
+        username: username.clone(),
+        password: input.password,
+    };
+    let user = match state.services.sign_in.staff(attempt).await {
         Ok(user) => user,
-        Err(CredentialsError::Invalid) => {
+        Err(SignInError::Invalid) => {
             let error = Some(MSG_BAD_CREDENTIALS.to_string());
             return render(&session, StatusCode::OK, username, next, error);
         }
-        Err(CredentialsError::Throttled(wait)) => {
+        Err(SignInError::Throttled(wait)) => {
             let unit = if wait == 1 { "second" } else { "seconds" };
             let error = Some(format!(
                 "Too many failed sign-in attempts. Try again in {wait} {unit}."
@@ -124,19 +119,8 @@ pub async fn submit(
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
             return Ok(response);
         }
-        Err(CredentialsError::Db(e)) => return Err(e.into()),
-        Err(CredentialsError::Hash(e)) => return Err(e.into()),
+        Err(SignInError::Failure(failure)) => return Err(failure.into()),
     };
-    let app = state.clone();
-    let scope = LoginThrottle::scope(&client, &user.username);
-    let user_id = user.id;
-    state
-        .db
-        .call(move |conn| {
-            users::record_login(conn, user_id, clock::now())?;
-            app.throttle.clear(conn, &scope).map_err(AdminError::from)
-        })
-        .await?;
     session.sign_in(&user, &state.session_key, guard::unix_now())?;
     log::info!("admin: {:?} signed in from {client}", user.username);
     Ok(see_other(next.as_deref().unwrap_or(USERS_PATH)))

@@ -8,6 +8,7 @@ use askama::Template;
 
 use super::AdminError;
 use super::session::Flash;
+use crate::services::Failure;
 
 /// The data `base.html` needs on every page.
 pub struct Chrome {
@@ -29,9 +30,9 @@ impl Chrome {
 
 /// Renders `template` as an HTML response.
 pub fn html(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AdminError> {
-    let body = template
-        .render()
-        .map_err(|e| AdminError::Internal(format!("cannot render a template: {e}")))?;
+    let body = template.render().map_err(|e| {
+        Failure::internal(anyhow::Error::new(e).context("cannot render a template"))
+    })?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body))

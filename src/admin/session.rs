@@ -13,7 +13,8 @@ use sha2::{Digest as _, Sha256};
 
 use super::AdminError;
 use super::csrf;
-use crate::models::User;
+use crate::models::{User, UserId};
+use crate::services::Failure;
 use crate::settings::Settings;
 
 /// The cookie's name over plain HTTP (development, tests).
@@ -103,13 +104,13 @@ impl AdminSession {
     }
 
     fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), AdminError> {
-        self.0
-            .insert(key, value)
-            .map_err(|e| AdminError::Internal(format!("cannot write the session: {e}")))
+        self.0.insert(key, value).map_err(|e| {
+            Failure::internal(anyhow::Error::new(e).context("cannot write the session")).into()
+        })
     }
 
-    pub fn user_id(&self) -> Option<i32> {
-        self.get(USER_ID)
+    pub fn user_id(&self) -> Option<UserId> {
+        self.get::<i32>(USER_ID).map(UserId::new)
     }
 
     /// True once `ttl` has passed since the sign-in. The cookie's own
@@ -136,7 +137,7 @@ impl AdminSession {
     /// anonymous CSRF token included) is dropped and a new cookie issued.
     pub fn sign_in(&self, user: &User, key: &[u8; 64], now: i64) -> Result<(), AdminError> {
         self.0.clear();
-        self.insert(USER_ID, user.id)?;
+        self.insert(USER_ID, user.id.get())?;
         self.insert(SIGNED_IN_AT, now)?;
         self.insert(AUTH_HASH, auth_hash(user, key))?;
         self.insert(CSRF_TOKEN, csrf::new_token())?;
@@ -193,7 +194,7 @@ fn auth_hash(user: &User, key: &[u8; 64]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(b"authtoken/admin-session-auth/v1\0");
     hasher.update(key);
-    hasher.update(user.id.to_be_bytes());
+    hasher.update(user.id.get().to_be_bytes());
     hasher.update(user.password_hash.as_bytes());
     hex::encode(hasher.finalize())
 }

@@ -11,8 +11,8 @@ use super::guard::{self, Staff, require_staff};
 use super::page::{Chrome, html};
 use super::session::{AdminSession, Flash};
 use super::view::{UserView, time};
-use crate::db::DbConnection;
-use crate::models::{TokenKey, clock, events, users};
+use crate::models::{TokenKey, UserId, clock};
+use crate::services::UserDetail;
 use crate::state::AppState;
 
 /// How many token events the page lists.
@@ -37,23 +37,24 @@ impl Detail {
     }
 }
 
-/// Reads the user, their token and their latest events; `NotFound` when
-/// there is no such user.
-pub fn load(conn: &mut DbConnection, state: &AppState, id: i32) -> Result<Detail, AdminError> {
-    let user = users::find_by_id(conn, id)?.ok_or(AdminError::NotFound)?;
-    let token = state.tokens.find(conn, id)?;
-    let events = events::for_user(conn, id, EVENTS_SHOWN)?
-        .into_iter()
-        .map(|e| EventView {
-            kind: e.kind,
-            actor: e.actor,
-            at: time(&e.at),
-        })
-        .collect();
-    Ok(Detail {
-        user: UserView::of(&state.tokens, user, token.as_ref(), clock::now()),
-        events,
-    })
+impl Detail {
+    /// The page's view of what the service read.
+    pub fn of(state: &AppState, detail: UserDetail) -> Detail {
+        let events = detail
+            .events
+            .into_iter()
+            .map(|e| EventView {
+                kind: e.kind.to_string(),
+                actor: e.actor,
+                at: time(&e.at),
+            })
+            .collect();
+        let tokens = &state.domain.tokens;
+        Detail {
+            user: UserView::of(tokens, detail.user, detail.token.as_ref(), clock::now()),
+            events,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -91,11 +92,8 @@ pub fn render(
 }
 
 /// The user id of the path; anything else is a 404.
-pub fn parse_id(raw: &str) -> Result<i32, AdminError> {
-    raw.parse::<i32>()
-        .ok()
-        .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or(AdminError::NotFound)
+pub fn parse_id(raw: &str) -> Result<UserId, AdminError> {
+    UserId::parse(raw).ok_or(AdminError::NotFound)
 }
 
 pub async fn show(
@@ -107,7 +105,7 @@ pub async fn show(
     let session = AdminSession::new(session);
     let staff = require_staff(&session, &state, guard::here(&req)).await?;
     let id = parse_id(&path)?;
-    let app = state.clone();
-    let detail = state.db.call(move |conn| load(conn, &app, id)).await?;
+    let detail = state.services.accounts.detail(id, EVENTS_SHOWN).await?;
+    let detail = Detail::of(&state, detail.ok_or(AdminError::NotFound)?);
     render(staff, session.take_flashes(), detail, None)
 }

@@ -12,7 +12,7 @@ use super::page::{Chrome, html};
 use super::session::AdminSession;
 use super::view::{UserView, count};
 use super::{AdminError, USERS_PATH};
-use crate::models::{clock, users};
+use crate::models::clock;
 use crate::state::AppState;
 
 pub const PER_PAGE: i64 = 50;
@@ -81,20 +81,9 @@ pub async fn list(
         .filter(|p| *p >= 1)
         .unwrap_or(1);
 
-    let search = q.clone();
-    let (rows, total, page) = state
-        .db
-        .call(move |conn| {
-            let found = users::search(conn, &search, wanted, PER_PAGE)?;
-            let last = page_count(found.total);
-            if wanted > last {
-                // Past the end (the list shrank, or a hand-made URL): the last page.
-                let found = users::search(conn, &search, last, PER_PAGE)?;
-                return Ok::<_, AdminError>((found.rows, found.total, last));
-            }
-            Ok((found.rows, found.total, wanted))
-        })
-        .await?;
+    let accounts = &state.services.accounts;
+    let found = accounts.search(q.clone(), wanted, PER_PAGE).await?;
+    let (rows, total, page) = (found.rows, found.total, found.page);
 
     let now = clock::now();
     let pages = page_count(total);
@@ -106,7 +95,7 @@ pub async fn list(
     };
     let users: Vec<UserView> = rows
         .into_iter()
-        .map(|(user, token)| UserView::of(&state.tokens, user, token.as_ref(), now))
+        .map(|(user, token)| UserView::of(&state.domain.tokens, user, token.as_ref(), now))
         .collect();
     let view = UsersPage {
         chrome: Chrome {

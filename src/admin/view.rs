@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::models::{TokenRow, Tokens, User};
+use crate::models::{TokenRow, Tokens, User, UserId};
 
 /// A time as the admin shows it: UTC, to the second.
 pub fn time(t: &NaiveDateTime) -> String {
@@ -81,7 +81,7 @@ impl TokenView {
 
 /// A user with their token, as the pages show them.
 pub struct UserView {
-    pub id: i32,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub is_active: bool,
@@ -114,7 +114,7 @@ impl UserView {
 }
 
 /// The user's page.
-pub fn user_url(id: i32) -> String {
+pub fn user_url(id: UserId) -> String {
     format!("/admin/users/{id}/")
 }
 

@@ -6,9 +6,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
 use super::response::json_body;
-use crate::auth::HashError;
-use crate::db::{AsOutage, DbError};
-use crate::models::CreateUserError;
+use crate::http::failure_log::Logged;
+use crate::services::Failure;
 
 pub const SERVER_ERROR: &str = "A server error occurred.";
 pub const UNAVAILABLE: &str = "Service temporarily unavailable, try again later.";
@@ -35,13 +34,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("429: wait {0}s")]
     Throttled(u64),
-    /// 503 with `Retry-After`: the password hashing queue is full.
-    #[error("503: busy")]
-    Busy,
-    #[error("503: {0}")]
-    Unavailable(String),
-    #[error("500: {0}")]
-    Internal(String),
+    /// 503 with `Retry-After` (the database, the hashing queue) or 500.
+    #[error(transparent)]
+    Failure(#[from] Failure),
 }
 
 impl ApiError {
@@ -57,45 +52,14 @@ impl ApiError {
     }
 }
 
-impl From<DbError> for ApiError {
-    fn from(e: DbError) -> Self {
-        match e {
-            DbError::Unavailable(reason) => ApiError::Unavailable(reason),
-            other => ApiError::Internal(other.to_string()),
+impl Logged for ApiError {
+    fn failure(&self) -> Option<&Failure> {
+        match self {
+            ApiError::Failure(failure) => Some(failure),
+            _ => None,
         }
     }
 }
-
-impl From<HashError> for ApiError {
-    fn from(e: HashError) -> Self {
-        match e {
-            HashError::Busy => ApiError::Busy,
-            HashError::Failed(reason) => ApiError::Internal(reason),
-        }
-    }
-}
-
-impl From<CreateUserError> for ApiError {
-    fn from(e: CreateUserError) -> Self {
-        match e {
-            CreateUserError::UsernameTaken => ApiError::field(
-                "username",
-                vec![crate::models::validation::MSG_USERNAME_TAKEN],
-            ),
-            e if e.is_outage() => ApiError::Unavailable(e.to_string()),
-            e => ApiError::Internal(e.to_string()),
-        }
-    }
-}
-
-impl AsOutage for ApiError {
-    fn is_outage(&self) -> bool {
-        matches!(self, ApiError::Unavailable(_))
-    }
-}
-
-/// Seconds a client should wait after a 503.
-const RETRY_AFTER_BUSY: u64 = 1;
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
@@ -106,11 +70,13 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Busy | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Failure(f) if f.is_temporary() => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Failure(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
+    /// The body and headers only: the failure's log line is written once,
+    /// by `http::failure_log`, where the request's method and path are known.
     fn error_response(&self) -> HttpResponse {
         let body: Value = match self {
             ApiError::Unauthenticated { detail, .. } => json!({ "detail": detail }),
@@ -136,14 +102,9 @@ impl ResponseError for ApiError {
                     "detail": format!("Request was throttled. Expected available in {wait} {unit}.")
                 })
             }
-            ApiError::Busy | ApiError::Unavailable(_) => json!({ "detail": UNAVAILABLE }),
-            ApiError::Internal(_) => json!({ "detail": SERVER_ERROR }),
+            ApiError::Failure(f) if f.is_temporary() => json!({ "detail": UNAVAILABLE }),
+            ApiError::Failure(_) => json!({ "detail": SERVER_ERROR }),
         };
-        match self {
-            ApiError::Unavailable(reason) => log::warn!("database unavailable: {reason}"),
-            ApiError::Internal(reason) => log::error!("internal error: {reason}"),
-            _ => {}
-        }
         let mut response = HttpResponse::build(self.status_code());
         match self {
             ApiError::Unauthenticated { keyword, .. } => {
@@ -157,8 +118,8 @@ impl ResponseError for ApiError {
             ApiError::Throttled(wait) => {
                 response.insert_header((header::RETRY_AFTER, wait.to_string()));
             }
-            ApiError::Busy | ApiError::Unavailable(_) => {
-                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_BUSY.to_string()));
+            ApiError::Failure(f) if f.is_temporary() => {
+                response.insert_header((header::RETRY_AFTER, Failure::RETRY_AFTER_SECS));
             }
             _ => {}
         }

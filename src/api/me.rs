@@ -3,7 +3,7 @@ use actix_web::http::StatusCode;
 use serde_json::json;
 
 use super::response::json;
-use crate::auth::TokenAuth;
+use super::token_auth::TokenAuth;
 use crate::models::clock::drf_datetime;
 
 /// `GET /api/auth/me/`: who the token belongs to.

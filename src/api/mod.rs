@@ -12,12 +12,14 @@ mod register;
 pub mod response;
 mod sign_in;
 mod token;
+pub mod token_auth;
 mod view;
 
 use actix_web::web;
 
 pub use error::ApiError;
 pub use input::BODY_LIMIT;
+pub use token_auth::TokenAuth;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use view::{LOGIN, LOGOUT, ME, OBTAIN_AUTH_TOKEN, PROBE, REGENERATE, REGISTER};

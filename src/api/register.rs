@@ -11,7 +11,7 @@ use super::input::{FieldErrors, read_fields};
 use super::response::json;
 use super::sign_in::{PASSWORD, USERNAME};
 use crate::models::validation::{Email, MSG_USERNAME_TAKEN, Username, password_problems};
-use crate::models::{NewUser, users};
+use crate::services::{Failure, RegisterError, Registration};
 use crate::state::AppState;
 
 const EMAIL: CharField = CharField {
@@ -25,24 +25,37 @@ pub async fn register(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let fields = read_fields(&req, payload).await?;
-    let mut errors = FieldErrors::default();
+    let form = validate(&req, payload, &state).await?;
+    let (user, key) = state.services.accounts.register(form).await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &json!({
+            "id": user.id,
+            "username": user.username,
+            "email": user.email,
+            "token": key.as_str(),
+        }),
+    ))
+}
 
+/// DRF's serializer validation: every field's messages, in field order. A
+/// taken username is one of them (DRF's `UniqueValidator`), so it is
+/// reported beside a bad password.
+async fn validate(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<Registration, ApiError> {
+    let fields = read_fields(req, payload).await?;
+    let mut errors = FieldErrors::default();
     let username = errors
         .take("username", fields.char("username", USERNAME))
         .flatten()
         .and_then(|raw| errors.take("username", Username::parse(&raw)));
-    if let Some(name) = &username {
-        let candidate = name.as_str().to_owned();
-        let taken = state
-            .db
-            .call(move |conn| {
-                Ok::<_, ApiError>(users::find_by_username(conn, &candidate)?.is_some())
-            })
-            .await?;
-        if taken {
-            errors.add("username", vec![MSG_USERNAME_TAKEN]);
-        }
+    if let Some(name) = &username
+        && state.services.accounts.is_username_taken(name).await?
+    {
+        errors.add("username", vec![MSG_USERNAME_TAKEN]);
     }
     let password = errors
         .take("password", fields.char("password", PASSWORD))
@@ -55,36 +68,22 @@ pub async fn register(
         .map(Option::unwrap_or_default)
         .and_then(|raw| errors.take("email", Email::parse(&raw)));
     errors.into_result()?;
-    let (Some(username), Some(password), Some(email)) = (username, password, email) else {
-        return Err(ApiError::Internal("validated fields went missing".into()));
-    };
-
-    let password_hash = state.hasher.hash(password).await?;
-    let app = state.clone();
-    let (user, key) = state
-        .db
-        .call(move |conn| {
-            let new = NewUser {
-                username,
-                email,
-                password_hash,
-                is_active: true,
-                is_staff: false,
-                is_superuser: false,
-            };
-            let user = users::create_user(conn, &app.hooks, &new, new.username.as_str())?;
-            // The hook created the token; this reads (unseals) it.
-            let key = app.tokens.get_or_create(conn, user.id, &user.username)?;
-            Ok::<_, ApiError>((user, key))
-        })
-        .await?;
-    Ok(json(
-        StatusCode::CREATED,
-        &json!({
-            "id": user.id,
-            "username": user.username,
-            "email": user.email,
-            "token": key.as_str(),
+    match (username, password, email) {
+        (Some(username), Some(password), Some(email)) => Ok(Registration {
+            username,
+            email,
+            password,
         }),
-    ))
+        // Every field either parsed or recorded an error above.
+        _ => Err(Failure::internal(anyhow::anyhow!("validated fields went missing")).into()),
+    }
+}
+
+impl From<RegisterError> for ApiError {
+    fn from(e: RegisterError) -> Self {
+        match e {
+            RegisterError::UsernameTaken => ApiError::field("username", vec![MSG_USERNAME_TAKEN]),
+            RegisterError::Failure(failure) => failure.into(),
+        }
+    }
 }

@@ -9,10 +9,9 @@ use super::ApiError;
 use super::fields::CharField;
 use super::input::{FieldErrors, read_fields};
 use super::response::json;
-use crate::auth::LoginThrottle;
-use crate::auth::client_addr::client_addr;
-use crate::auth::credentials::{Audience, CredentialsError, check_credentials};
-use crate::models::{TokenKey, User, clock, users};
+use crate::http::client_addr;
+use crate::models::{TokenKey, User};
+use crate::services::{Attempt, SignInError};
 use crate::state::AppState;
 
 pub const MSG_BAD_CREDENTIALS: &str = "Unable to log in with provided credentials.";
@@ -56,11 +55,11 @@ pub async fn login(
     ))
 }
 
-/// DRF's `AuthTokenSerializer` and `Token.objects.get_or_create`, throttled.
+/// DRF's `AuthTokenSerializer`, then the sign-in service.
 async fn sign_in(
     req: &HttpRequest,
     payload: web::Payload,
-    state: &web::Data<AppState>,
+    state: &AppState,
 ) -> Result<(User, TokenKey), ApiError> {
     let fields = read_fields(req, payload).await?;
     let mut errors = FieldErrors::default();
@@ -72,28 +71,20 @@ async fn sign_in(
             "Must include \"username\" and \"password\".",
         ));
     };
-    let client = client_addr(req, &state.settings.trusted_proxies);
-    let user = check_credentials(state, &client, username, password, Audience::AnyUser).await?;
-    let app = state.clone();
-    let scope = LoginThrottle::scope(&client, &user.username);
-    state
-        .db
-        .call(move |conn| {
-            let key = app.tokens.get_or_create(conn, user.id, &user.username)?;
-            users::record_login(conn, user.id, clock::now())?;
-            app.throttle.clear(conn, &scope)?;
-            Ok::<_, ApiError>((user, key))
-        })
-        .await
+    let attempt = Attempt {
+        client: client_addr(req, &state.settings.trusted_proxies),
+        username,
+        password,
+    };
+    Ok(state.services.sign_in.token(attempt).await?)
 }
 
-impl From<CredentialsError> for ApiError {
-    fn from(e: CredentialsError) -> Self {
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
         match e {
-            CredentialsError::Invalid => ApiError::non_field(MSG_BAD_CREDENTIALS),
-            CredentialsError::Throttled(wait) => ApiError::Throttled(wait),
-            CredentialsError::Db(e) => e.into(),
-            CredentialsError::Hash(e) => e.into(),
+            SignInError::Invalid => ApiError::non_field(MSG_BAD_CREDENTIALS),
+            SignInError::Throttled(wait) => ApiError::Throttled(wait),
+            SignInError::Failure(failure) => failure.into(),
         }
     }
 }

@@ -8,34 +8,14 @@ use serde_json::json;
 
 use super::ApiError;
 use super::response::json;
-use crate::auth::TokenAuth;
-use crate::auth::extractor::MSG_INVALID_TOKEN;
-use crate::models::events::EventKind;
+use super::token_auth::{MSG_INVALID_TOKEN, TokenAuth, refuse};
 use crate::state::AppState;
-
-fn invalid_token(state: &AppState) -> ApiError {
-    ApiError::Unauthenticated {
-        detail: MSG_INVALID_TOKEN,
-        keyword: state.settings.token_keyword.clone(),
-    }
-}
 
 /// `POST /api/auth/logout/`: 204, and the key is invalid from then on.
 pub async fn logout(auth: TokenAuth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let app = state.clone();
-    let revoked = state
-        .db
-        .call(move |conn| {
-            Ok::<_, ApiError>(app.tokens.revoke(
-                conn,
-                auth.user.id,
-                Some(&auth.digest),
-                &auth.user.username,
-            )?)
-        })
-        .await?;
-    if !revoked {
-        return Err(invalid_token(&state));
+    let tokens = &state.services.tokens;
+    if !tokens.revoke_presented(&auth.user, auth.digest).await? {
+        return Err(refuse(&state, MSG_INVALID_TOKEN));
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -45,21 +25,9 @@ pub async fn regenerate(
     auth: TokenAuth,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = state.clone();
-    let key = state
-        .db
-        .call(move |conn| {
-            Ok::<_, ApiError>(app.tokens.replace(
-                conn,
-                auth.user.id,
-                Some(&auth.digest),
-                &auth.user.username,
-                EventKind::Regenerated,
-            )?)
-        })
-        .await?;
-    match key {
+    let tokens = &state.services.tokens;
+    match tokens.rotate_presented(&auth.user, auth.digest).await? {
         Some(key) => Ok(json(StatusCode::OK, &json!({ "token": key.as_str() }))),
-        None => Err(invalid_token(&state)),
+        None => Err(refuse(&state, MSG_INVALID_TOKEN)),
     }
 }

@@ -7,7 +7,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, HttpResponse, http::Method};
 
 use super::ApiError;
-use crate::auth::TokenAuth;
+use super::token_auth::TokenAuth;
 
 /// One endpoint as DRF describes it.
 #[derive(Clone, Copy)]

@@ -18,8 +18,12 @@ use tokio::sync::Semaphore;
 pub enum HashError {
     #[error("too many password checks are waiting")]
     Busy,
-    #[error("password hashing failed: {0}")]
-    Failed(String),
+    #[error("bcrypt failed")]
+    Bcrypt(#[from] bcrypt::BcryptError),
+    #[error("cannot start a hashing thread")]
+    Spawn(#[source] std::io::Error),
+    #[error("the hashing thread stopped without an answer")]
+    Lost,
 }
 
 pub struct PasswordHasher {
@@ -77,7 +81,8 @@ impl PasswordHasher {
                 }
                 let permit = self.permits.clone().acquire_owned().await;
                 self.waiting.fetch_sub(1, Ordering::AcqRel);
-                permit.map_err(|e| HashError::Failed(e.to_string()))?
+                // The semaphore is never closed.
+                permit.map_err(|_| HashError::Lost)?
             }
         };
         let (done, result) = tokio::sync::oneshot::channel();
@@ -89,10 +94,8 @@ impl PasswordHasher {
                 drop(permit);
                 let _ = done.send(out);
             })
-            .map_err(|e| HashError::Failed(format!("cannot start a hashing thread: {e}")))?;
-        result
-            .await
-            .map_err(|_| HashError::Failed("the hashing thread panicked".into()))
+            .map_err(HashError::Spawn)?;
+        result.await.map_err(|_| HashError::Lost)
     }
 
     /// Checks `password` against `hash`, or against the dummy hash when
@@ -118,14 +121,14 @@ impl PasswordHasher {
 
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let cost = self.cost;
-        self.run(move || bcrypt::hash(password.as_bytes(), cost))
-            .await?
-            .map_err(|e| HashError::Failed(e.to_string()))
+        Ok(self
+            .run(move || bcrypt::hash(password.as_bytes(), cost))
+            .await??)
     }
 
     /// For the command line, where there is no async runtime and one caller.
     pub fn hash_blocking(&self, password: &str) -> Result<String, HashError> {
-        bcrypt::hash(password.as_bytes(), self.cost).map_err(|e| HashError::Failed(e.to_string()))
+        Ok(bcrypt::hash(password.as_bytes(), self.cost)?)
     }
 }
 

@@ -1,11 +1,13 @@
-//! Sign-in throttling: failures per (client address, username) within a
-//! sliding window, in the database. While a scope is over the limit even the
-//! right password is refused, until the oldest failure leaves the window.
+//! The sign-in throttle: at most `rate.count` failed attempts per
+//! `rate.period` for one client address and username, shared by every
+//! server process through the database, and counted before the password
+//! is checked (see `models::login_failures`).
 
 use chrono::TimeDelta;
 
 use crate::db::{DbConnection, DbError};
-use crate::models::{clock, login_failures};
+use crate::models::clock;
+use crate::models::login_failures::{self, AttemptId, Reservation};
 use crate::settings::Rate;
 
 #[derive(Debug, Clone)]
@@ -13,11 +15,25 @@ pub struct LoginThrottle {
     rate: Rate,
 }
 
+/// Whether an attempt may check its password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Counted as pending: report the outcome with `fail`, `clear` or
+    /// `release`.
+    Admitted(AttemptId),
+    /// Refused: retry after this many seconds (at least 1).
+    Throttled(u64),
+    /// Attempts of the same scope being checked right now hold the rest of
+    /// the allowance: ask again in a moment.
+    Wait,
+}
+
 impl LoginThrottle {
     pub fn new(rate: Rate) -> LoginThrottle {
         LoginThrottle { rate }
     }
 
+    /// The scope attempts are counted in.
     pub fn scope(client: &str, username: &str) -> String {
         format!("{client}\u{1f}{username}")
     }
@@ -26,26 +42,41 @@ impl LoginThrottle {
         TimeDelta::from_std(self.rate.period).unwrap_or(TimeDelta::MAX)
     }
 
-    /// `Some(seconds to wait)` when the scope is over its limit.
-    pub fn check(&self, conn: &mut DbConnection, scope: &str) -> Result<Option<u64>, DbError> {
+    /// Counts an attempt before its password is checked, atomically: of N
+    /// parallel attempts at most the remaining allowance is admitted.
+    pub fn admit(&self, conn: &mut DbConnection, scope: &str) -> Result<Admission, DbError> {
         let now = clock::now();
-        let (count, oldest) = login_failures::recent(conn, scope, now - self.window())?;
-        if count < i64::from(self.rate.count) {
-            return Ok(None);
-        }
-        let oldest = oldest.unwrap_or(now);
-        let remaining = (oldest + self.window()) - now;
-        // DRF rounds the wait up to whole seconds.
-        let micros = remaining.num_microseconds().unwrap_or(0).max(0) as u64;
-        Ok(Some(micros.div_ceil(1_000_000).max(1)))
+        let since = now - self.window();
+        Ok(
+            match login_failures::reserve(conn, scope, now, since, self.rate.count)? {
+                Reservation::Granted(attempt) => Admission::Admitted(attempt),
+                Reservation::InFlight => Admission::Wait,
+                Reservation::Full { oldest } => {
+                    let remaining = (oldest + self.window()) - now;
+                    let micros = remaining.num_microseconds().unwrap_or(0).max(0) as u64;
+                    Admission::Throttled(micros.div_ceil(1_000_000).max(1))
+                }
+            },
+        )
     }
 
-    pub fn record_failure(&self, conn: &mut DbConnection, scope: &str) -> Result<(), DbError> {
-        let now = clock::now();
-        login_failures::record(conn, scope, now, now - self.window())
+    /// The password was wrong: the attempt counts as a failure.
+    pub fn fail(&self, conn: &mut DbConnection, attempt: AttemptId) -> Result<(), DbError> {
+        login_failures::fail(conn, attempt)
     }
 
-    pub fn clear(&self, conn: &mut DbConnection, scope: &str) -> Result<(), DbError> {
-        login_failures::clear(conn, scope)
+    /// The password was never checked: the attempt does not count.
+    pub fn release(&self, conn: &mut DbConnection, attempt: AttemptId) -> Result<(), DbError> {
+        login_failures::release(conn, attempt)
+    }
+
+    /// A successful sign-in forgets the scope's failures.
+    pub fn clear(
+        &self,
+        conn: &mut DbConnection,
+        scope: &str,
+        attempt: AttemptId,
+    ) -> Result<(), DbError> {
+        login_failures::clear(conn, scope, attempt)
     }
 }

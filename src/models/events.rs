@@ -1,13 +1,20 @@
 //! The token history: every creation, regeneration, revocation and expiry.
 
 use chrono::NaiveDateTime;
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 
+use super::UserId;
 use super::hooks::Actor;
+use super::sql_types::text_column;
 use crate::db::{DbConnection, DbError};
 use crate::schema::token_events;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What happened to a token; stored as its name (the column's CHECK lists them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 pub enum EventKind {
     Created,
     Regenerated,
@@ -24,21 +31,46 @@ impl EventKind {
             EventKind::Expired => "expired",
         }
     }
+
+    pub fn parse(name: &str) -> Option<EventKind> {
+        [
+            EventKind::Created,
+            EventKind::Regenerated,
+            EventKind::Revoked,
+            EventKind::Expired,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == name)
+    }
+}
+
+text_column!(
+    EventKind,
+    |kind: &EventKind| kind.as_str(),
+    |name: String| {
+        EventKind::parse(&name).ok_or_else(|| format!("unknown token event kind {name:?}").into())
+    }
+);
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = token_events)]
 pub struct TokenEvent {
     pub id: i32,
-    pub user_id: i32,
+    pub user_id: UserId,
     pub actor: String,
-    pub kind: String,
+    pub kind: EventKind,
     pub at: NaiveDateTime,
 }
 
 pub fn record(
     conn: &mut DbConnection,
-    user_id: i32,
+    user_id: UserId,
     actor: Actor<'_>,
     kind: EventKind,
     at: NaiveDateTime,
@@ -47,7 +79,7 @@ pub fn record(
         .values((
             token_events::user_id.eq(user_id),
             token_events::actor.eq(actor),
-            token_events::kind.eq(kind.as_str()),
+            token_events::kind.eq(kind),
             token_events::at.eq(at),
         ))
         .execute(conn)?;
@@ -57,7 +89,7 @@ pub fn record(
 /// A user's events, newest first.
 pub fn for_user(
     conn: &mut DbConnection,
-    user_id: i32,
+    user_id: UserId,
     limit: i64,
 ) -> Result<Vec<TokenEvent>, DbError> {
     Ok(token_events::table

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod events;
 pub mod hooks;
 pub mod login_failures;
+mod sql_types;
 pub mod token_key;
 pub mod tokens;
 pub mod user;
@@ -13,6 +14,7 @@ pub mod users;
 pub mod validation;
 
 pub use hooks::{HookError, UserHooks};
+pub use sql_types::UserId;
 pub use token_key::{Digest, TokenKey};
 pub use tokens::{AuthOutcome, TokenRow, Tokens};
 pub use user::{NewUser, User};

@@ -1,6 +1,11 @@
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
+use diesel::sql_types::Text;
 use rand::TryRng;
 use rand::rngs::SysRng;
 use sha2::{Digest as _, Sha256};
+
+use super::sql_types::text_column;
 
 /// A token key: what the client sends. Only ever held in memory; `Debug`
 /// shows just its first 8 characters.
@@ -47,8 +52,11 @@ impl std::fmt::Debug for TokenKey {
 }
 
 /// The SHA-256 hex of a key: what the database stores and looks up.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 pub struct Digest(String);
+
+text_column!(Digest, Digest::as_str, |hex| Ok(Digest(hex)));
 
 impl Digest {
     /// The digest of any presented key; an unknown one simply finds nothing.
@@ -58,10 +66,6 @@ impl Digest {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    pub(super) fn from_hex(hex: String) -> Digest {
-        Digest(hex)
     }
 }
 

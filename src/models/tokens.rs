@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::events::{self, EventKind};
 use super::hooks::Actor;
-use super::{Digest, TokenKey, User, clock};
+use super::{Digest, TokenKey, User, UserId, clock};
 use crate::crypto::Sealer;
 use crate::db::{DbConnection, DbError};
 use crate::on_backend;
@@ -18,8 +18,8 @@ use crate::schema::{tokens, users};
 #[derive(Clone, Queryable, Selectable, Insertable, Identifiable)]
 #[diesel(table_name = tokens, primary_key(user_id))]
 pub struct TokenRow {
-    pub user_id: i32,
-    pub digest: String,
+    pub user_id: UserId,
+    pub digest: Digest,
     pub sealed: String,
     pub prefix: String,
     pub created: NaiveDateTime,
@@ -93,11 +93,11 @@ impl Tokens {
         self.ttl.is_some() && row.expires.is_some_and(|e| e <= now)
     }
 
-    fn new_row(&self, user_id: i32, key: &TokenKey, now: NaiveDateTime) -> TokenRow {
+    fn new_row(&self, user_id: UserId, key: &TokenKey, now: NaiveDateTime) -> TokenRow {
         TokenRow {
             user_id,
-            digest: key.digest().as_str().to_owned(),
-            sealed: self.sealer.seal(key.as_str().as_bytes(), user_id),
+            digest: key.digest(),
+            sealed: self.sealer.seal(key.as_str().as_bytes(), user_id.get()),
             prefix: key.prefix().to_owned(),
             created: now,
             last_used: None,
@@ -106,10 +106,10 @@ impl Tokens {
     }
 
     fn unseal(&self, row: &TokenRow) -> Option<TokenKey> {
-        let bytes = self.sealer.unseal(&row.sealed, row.user_id)?;
+        let bytes = self.sealer.unseal(&row.sealed, row.user_id.get())?;
         let key = TokenKey::existing(String::from_utf8(bytes).ok()?)?;
         // A row whose sealed key does not match its digest is not trusted.
-        (key.digest().as_str() == row.digest).then_some(key)
+        (key.digest() == row.digest).then_some(key)
     }
 
     /// The authentication of a presented key: one indexed query joining the
@@ -128,7 +128,7 @@ impl Tokens {
         // 13 % more requests without it).
         let found = on_backend!(conn, c => tokens::table
             .inner_join(users::table)
-            .filter(tokens::digest.eq(digest.as_str()))
+            .filter(tokens::digest.eq(digest))
             .select((User::as_select(), TokenRow::as_select()))
             .get_result::<(User, TokenRow)>(c)
             .optional())?;
@@ -147,7 +147,7 @@ impl Tokens {
             .is_none_or(|t| now.signed_duration_since(t) >= LAST_USED_RESOLUTION)
         {
             on_backend!(conn, c => diesel::update(tokens::table.find(token.user_id))
-                .filter(tokens::digest.eq(digest.as_str()))
+                .filter(tokens::digest.eq(digest))
                 .set(tokens::last_used.eq(now))
                 .execute(c))?;
             token.last_used = Some(now);
@@ -155,7 +155,11 @@ impl Tokens {
         Ok(AuthOutcome::Valid(user, token))
     }
 
-    pub fn find(&self, conn: &mut DbConnection, user_id: i32) -> Result<Option<TokenRow>, DbError> {
+    pub fn find(
+        &self,
+        conn: &mut DbConnection,
+        user_id: UserId,
+    ) -> Result<Option<TokenRow>, DbError> {
         Ok(tokens::table
             .find(user_id)
             .select(TokenRow::as_select())
@@ -169,7 +173,7 @@ impl Tokens {
     pub fn get_or_create(
         &self,
         conn: &mut DbConnection,
-        user_id: i32,
+        user_id: UserId,
         actor: Actor<'_>,
     ) -> Result<TokenKey, DbError> {
         for _ in 0..MAX_ATTEMPTS {
@@ -190,8 +194,9 @@ impl Tokens {
                     } else {
                         EventKind::Regenerated
                     };
-                    let old = Digest::of_stored(&row.digest);
-                    if let Some(key) = self.replace(conn, user_id, Some(&old), actor, kind)? {
+                    if let Some(key) =
+                        self.replace(conn, user_id, Some(&row.digest), actor, kind)?
+                    {
                         return Ok(key);
                     }
                 }
@@ -204,7 +209,7 @@ impl Tokens {
     pub fn insert_if_absent(
         &self,
         conn: &mut DbConnection,
-        user_id: i32,
+        user_id: UserId,
         actor: Actor<'_>,
         now: NaiveDateTime,
     ) -> Result<Option<TokenKey>, DbError> {
@@ -215,7 +220,7 @@ impl Tokens {
     pub fn insert_key_if_absent(
         &self,
         conn: &mut DbConnection,
-        user_id: i32,
+        user_id: UserId,
         key: TokenKey,
         actor: Actor<'_>,
         now: NaiveDateTime,
@@ -241,7 +246,7 @@ impl Tokens {
     pub fn replace(
         &self,
         conn: &mut DbConnection,
-        user_id: i32,
+        user_id: UserId,
         expected: Option<&Digest>,
         actor: Actor<'_>,
         kind: EventKind,
@@ -260,7 +265,7 @@ impl Tokens {
                 tokens::expires.eq(row.expires),
             );
             let n = match expected {
-                Some(old) => diesel::update(target.filter(tokens::digest.eq(old.as_str())))
+                Some(old) => diesel::update(target.filter(tokens::digest.eq(old)))
                     .set(changes)
                     .execute(conn)?,
                 None => diesel::update(target).set(changes).execute(conn)?,
@@ -283,7 +288,7 @@ impl Tokens {
     pub fn regenerate(
         &self,
         conn: &mut DbConnection,
-        user_id: i32,
+        user_id: UserId,
         actor: Actor<'_>,
     ) -> Result<TokenKey, DbError> {
         for _ in 0..MAX_ATTEMPTS {
@@ -302,16 +307,14 @@ impl Tokens {
     pub fn revoke(
         &self,
         conn: &mut DbConnection,
-        user_id: i32,
+        user_id: UserId,
         expected: Option<&Digest>,
         actor: Actor<'_>,
     ) -> Result<bool, DbError> {
         conn.transaction(|conn| {
             let target = tokens::table.filter(tokens::user_id.eq(user_id));
             let n = match expected {
-                Some(old) => {
-                    diesel::delete(target.filter(tokens::digest.eq(old.as_str()))).execute(conn)?
-                }
+                Some(old) => diesel::delete(target.filter(tokens::digest.eq(old))).execute(conn)?,
                 None => diesel::delete(target).execute(conn)?,
             };
             if n == 1 {
@@ -319,13 +322,6 @@ impl Tokens {
             }
             Ok(n == 1)
         })
-    }
-}
-
-impl Digest {
-    /// A digest read back from the database.
-    pub(super) fn of_stored(hex: &str) -> Digest {
-        Digest::from_hex(hex.to_owned())
     }
 }
 

@@ -1,13 +1,14 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::UserId;
 use super::validation::{Email, Username};
 use crate::schema::users;
 
 #[derive(Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i32,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub password_hash: String,

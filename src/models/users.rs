@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::hooks::{Actor, HookError};
 use super::user::UserRow;
-use super::{NewUser, TokenRow, User, UserHooks, clock};
+use super::{NewUser, TokenRow, User, UserHooks, UserId, clock};
 use crate::db::{AsOutage, DbConnection, DbError};
 use crate::schema::{tokens, users};
 
@@ -62,7 +62,7 @@ pub fn create_user(
         };
         // A savepoint: on PostgreSQL a failed statement would otherwise
         // abort the whole transaction.
-        let id: i32 = conn
+        let id: UserId = conn
             .transaction(|conn| {
                 diesel::insert_into(users::table)
                     .values(&row)
@@ -86,7 +86,7 @@ pub fn create_user(
     })
 }
 
-pub fn find_by_id(conn: &mut DbConnection, id: i32) -> Result<Option<User>, DbError> {
+pub fn find_by_id(conn: &mut DbConnection, id: UserId) -> Result<Option<User>, DbError> {
     Ok(users::table
         .find(id)
         .select(User::as_select())
@@ -104,21 +104,21 @@ pub fn find_by_username(conn: &mut DbConnection, username: &str) -> Result<Optio
 }
 
 /// Sets `is_active`; returns false when there is no such user.
-pub fn set_active(conn: &mut DbConnection, id: i32, active: bool) -> Result<bool, DbError> {
+pub fn set_active(conn: &mut DbConnection, id: UserId, active: bool) -> Result<bool, DbError> {
     let n = diesel::update(users::table.find(id))
         .set(users::is_active.eq(active))
         .execute(conn)?;
     Ok(n == 1)
 }
 
-pub fn record_login(conn: &mut DbConnection, id: i32, at: NaiveDateTime) -> Result<(), DbError> {
+pub fn record_login(conn: &mut DbConnection, id: UserId, at: NaiveDateTime) -> Result<(), DbError> {
     diesel::update(users::table.find(id))
         .set(users::last_login.eq(at))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn set_password_hash(conn: &mut DbConnection, id: i32, hash: &str) -> Result<bool, DbError> {
+pub fn set_password_hash(conn: &mut DbConnection, id: UserId, hash: &str) -> Result<bool, DbError> {
     let n = diesel::update(users::table.find(id))
         .set(users::password_hash.eq(hash))
         .execute(conn)?;

@@ -6,7 +6,7 @@
 mod common;
 
 use authtoken::models::events::{self, TokenEvent};
-use authtoken::models::{User, users};
+use authtoken::models::{User, UserId, users};
 use authtoken::schema;
 use common::{TestApp, spawn_app, spawn_app_with};
 use diesel::prelude::*;
@@ -195,24 +195,27 @@ async fn signed_in(app: &TestApp) -> (Client<'_>, User) {
     (client, admin)
 }
 
-fn events_of(app: &TestApp, user_id: i32) -> Vec<TokenEvent> {
+fn events_of(app: &TestApp, user_id: UserId) -> Vec<TokenEvent> {
     app.state
+        .domain
         .db
         .run(|conn| events::for_user(conn, user_id, 100))
         .unwrap()
 }
 
-fn user(app: &TestApp, id: i32) -> User {
+fn user(app: &TestApp, id: UserId) -> User {
     app.state
+        .domain
         .db
         .run(|conn| users::find_by_id(conn, id))
         .unwrap()
         .expect("the user exists")
 }
 
-fn set_staff(app: &TestApp, id: i32, staff: bool) {
+fn set_staff(app: &TestApp, id: UserId, staff: bool) {
     use schema::users::dsl;
     app.state
+        .domain
         .db
         .run(|conn| {
             diesel::update(dsl::users.find(id))
@@ -228,6 +231,7 @@ fn set_staff(app: &TestApp, id: i32, staff: bool) {
 fn insert_raw_user(app: &TestApp, username: &str, email: &str) -> i32 {
     use schema::users::dsl;
     app.state
+        .domain
         .db
         .run(|conn| {
             diesel::insert_into(dsl::users)
@@ -399,6 +403,7 @@ async fn every_refused_sign_in_gets_the_same_answer_and_no_session() {
     app.create_user("plain", PASSWORD, false);
     let inactive = app.create_user("gone", PASSWORD, true);
     app.state
+        .domain
         .db
         .run(|conn| users::set_active(conn, inactive.id, false))
         .unwrap();
@@ -410,7 +415,7 @@ async fn every_refused_sign_in_gets_the_same_answer_and_no_session() {
         ("Admin", PASSWORD),
     ] {
         let client = Client::new(&app);
-        let before = app.state.hasher.verifications();
+        let before = app.state.domain.hasher.verifications();
         let page = client.sign_in(username, password).await;
         assert_eq!(page.status, 200, "{username}");
         assert!(page.body.contains(BAD_CREDENTIALS), "{username}");
@@ -419,7 +424,11 @@ async fn every_refused_sign_in_gets_the_same_answer_and_no_session() {
         assert!(page.body.contains("name=\"username\""));
         assert!(!page.body.contains(password), "{username}");
         // One bcrypt verification, whoever it was.
-        assert_eq!(app.state.hasher.verifications(), before + 1, "{username}");
+        assert_eq!(
+            app.state.domain.hasher.verifications(),
+            before + 1,
+            "{username}"
+        );
         let next = client.get("/admin/users/").await;
         assert_eq!(next.status, 302, "{username} must not be signed in");
     }
@@ -499,7 +508,7 @@ async fn a_sign_in_without_the_csrf_token_is_refused() {
         .await;
     assert_eq!(page.status, 403);
     assert_eq!(client.get("/admin/users/").await.status, 302);
-    assert!(user(&app, 1).last_login.is_none());
+    assert!(user(&app, UserId::new(1)).last_login.is_none());
 }
 
 #[tokio::test]
@@ -595,8 +604,9 @@ async fn the_session_ends_when_the_user_is_no_longer_active_staff() {
     assert_eq!(page.status, 403);
     assert!(
         app.state
+            .domain
             .db
-            .run(|c| app.state.tokens.find(c, admin.id))
+            .run(|c| app.state.domain.tokens.find(c, admin.id))
             .unwrap()
             .is_some()
     );
@@ -606,11 +616,13 @@ async fn the_session_ends_when_the_user_is_no_longer_active_staff() {
 
     // Deactivated: the session is over.
     app.state
+        .domain
         .db
         .run(|conn| users::set_active(conn, admin.id, false))
         .unwrap();
     assert_eq!(client.get("/admin/users/").await.status, 302);
     app.state
+        .domain
         .db
         .run(|conn| users::set_active(conn, admin.id, true))
         .unwrap();
@@ -626,6 +638,7 @@ async fn the_session_ends_when_the_user_is_no_longer_active_staff() {
     assert_eq!(client.get("/admin/users/").await.status, 200);
     let hash = bcrypt::hash("another password", 4).unwrap();
     app.state
+        .domain
         .db
         .run(|conn| users::set_password_hash(conn, admin.id, &hash))
         .unwrap();
@@ -718,8 +731,9 @@ async fn the_list_shows_token_state_and_prefix_never_the_key() {
     let key = app.token_of(alice.id);
     let bob = app.create_user("bob", PASSWORD, false);
     app.state
+        .domain
         .db
-        .run(|c| app.state.tokens.revoke(c, bob.id, None, "test"))
+        .run(|c| app.state.domain.tokens.revoke(c, bob.id, None, "test"))
         .unwrap();
     // Used once, so it has a last-used time.
     assert_eq!(api_me(&app, &key).await.0, 200);
@@ -833,22 +847,23 @@ async fn regenerate_shows_the_new_key_once() {
     assert!(!page.body.contains(&new[..9]));
 
     let events = events_of(&app, dave.id);
-    assert_eq!(events[0].kind, "regenerated");
+    assert_eq!(events[0].kind.as_str(), "regenerated");
     assert_eq!(events[0].actor, "admin");
     assert_eq!(events.len(), 2);
     let _ = admin;
 
     // A user without a token gets one.
     app.state
+        .domain
         .db
-        .run(|c| app.state.tokens.revoke(c, dave.id, None, "test"))
+        .run(|c| app.state.domain.tokens.revoke(c, dave.id, None, "test"))
         .unwrap();
     let page = client
         .act(&format!("/admin/users/{}/token/regenerate/", dave.id))
         .await;
     let newer = page.new_token().unwrap();
     assert_eq!(api_me(&app, &newer).await.0, 200);
-    assert_eq!(events_of(&app, dave.id)[0].kind, "created");
+    assert_eq!(events_of(&app, dave.id)[0].kind.as_str(), "created");
     assert_eq!(events_of(&app, dave.id)[0].actor, "admin");
 }
 
@@ -870,8 +885,9 @@ async fn revoke_deletes_the_token() {
     );
     assert!(
         app.state
+            .domain
             .db
-            .run(|c| app.state.tokens.find(c, erin.id))
+            .run(|c| app.state.domain.tokens.find(c, erin.id))
             .unwrap()
             .is_none()
     );
@@ -1011,8 +1027,9 @@ async fn an_anonymous_post_with_a_valid_token_goes_to_the_sign_in() {
     assert_eq!(page.location(), Some("/admin/login/?next=/admin/users/2/"));
     assert!(
         app.state
+            .domain
             .db
-            .run(|c| app.state.tokens.find(c, hal.id))
+            .run(|c| app.state.domain.tokens.find(c, hal.id))
             .unwrap()
             .is_some()
     );

@@ -113,6 +113,7 @@ async fn inactive_user_is_refused() {
     let user = app.create_user("bob", "correct horse", false);
     let key = app.token_of(user.id);
     app.state
+        .domain
         .db
         .run(|conn| authtoken::models::users::set_active(conn, user.id, false))
         .unwrap();

@@ -26,7 +26,7 @@ async fn register_creates_the_user_with_the_hooks_token() {
     assert_eq!(keys, ["id", "username", "email", "token"]);
     assert_eq!(body["username"], "alice");
     assert_eq!(body["email"], "Alice@example.com");
-    let id = body["id"].as_i64().unwrap() as i32;
+    let id = authtoken::models::UserId::new(body["id"].as_i64().unwrap() as i32);
     let key = body["token"].as_str().unwrap();
     assert_eq!(key, app.token_of(id));
     let me = app.get_with_token("/api/auth/me/", key).await;
@@ -103,7 +103,12 @@ async fn validation_messages_are_djangos() {
         assert_eq!((status, text), (400, expected), "{body}");
     }
     // Nothing was created.
-    let all = app.state.db.run(authtoken::models::users::all).unwrap();
+    let all = app
+        .state
+        .domain
+        .db
+        .run(authtoken::models::users::all)
+        .unwrap();
     assert!(all.is_empty());
 }
 

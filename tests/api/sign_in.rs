@@ -60,6 +60,7 @@ async fn login_returns_the_user_too_and_records_last_login() {
     );
     let after = app
         .state
+        .domain
         .db
         .run(|conn| authtoken::models::users::find_by_id(conn, user.id))
         .unwrap()
@@ -73,6 +74,7 @@ async fn wrong_password_unknown_and_inactive_users_get_one_answer() {
     let user = app.create_user("carol", "correct horse", false);
     let inactive = app.create_user("dan", "correct horse", false);
     app.state
+        .domain
         .db
         .run(|conn| authtoken::models::users::set_active(conn, inactive.id, false))
         .unwrap();
@@ -109,7 +111,7 @@ async fn wrong_password_unknown_and_inactive_users_get_one_answer() {
 async fn unknown_user_costs_exactly_one_password_verification() {
     let app = spawn_app().await;
     app.create_user("erin", "correct horse", false);
-    let before = app.state.hasher.verifications();
+    let before = app.state.domain.hasher.verifications();
     let (status, _) = status_body(
         app.post_json(
             "/api-token-auth/",
@@ -119,8 +121,8 @@ async fn unknown_user_costs_exactly_one_password_verification() {
     )
     .await;
     assert_eq!(status, 400);
-    assert_eq!(app.state.hasher.verifications() - before, 1);
-    let before = app.state.hasher.verifications();
+    assert_eq!(app.state.domain.hasher.verifications() - before, 1);
+    let before = app.state.domain.hasher.verifications();
     let (status, _) = status_body(
         app.post_json(
             "/api-token-auth/",
@@ -130,7 +132,7 @@ async fn unknown_user_costs_exactly_one_password_verification() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(app.state.hasher.verifications() - before, 1);
+    assert_eq!(app.state.domain.hasher.verifications() - before, 1);
 }
 
 #[tokio::test]

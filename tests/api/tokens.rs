@@ -19,7 +19,7 @@ async fn me_describes_the_user() {
         .map(|k| k.as_str())
         .collect();
     assert_eq!(keys, ["id", "username", "email", "is_staff", "date_joined"]);
-    assert_eq!(value["id"], user.id);
+    assert_eq!(value["id"], user.id.get());
     assert_eq!(value["is_staff"], false);
     let joined = value["date_joined"].as_str().unwrap();
     assert!(joined.ends_with('Z'));
@@ -124,8 +124,9 @@ async fn parallel_sign_ins_of_a_user_without_a_token_get_one_key() {
     let app = spawn_app().await;
     let user = app.create_user("erin", "correct horse", false);
     app.state
+        .domain
         .db
-        .run(|conn| app.state.tokens.revoke(conn, user.id, None, "test"))
+        .run(|conn| app.state.domain.tokens.revoke(conn, user.id, None, "test"))
         .unwrap();
     let mut tasks = Vec::new();
     for _ in 0..12 {

@@ -225,7 +225,7 @@ async fn a_staff_user_manages_a_token_in_the_browser() {
     eprintln!("screenshots in {}", screenshots_dir().display());
 }
 
-async fn story(c: &Client, app: &TestApp, dave_id: i32) -> Outcome {
+async fn story(c: &Client, app: &TestApp, dave_id: authtoken::models::UserId) -> Outcome {
     let url = |path: &str| app.url(path);
 
     // Anonymous: the users list sends us to the sign-in, keeping where we were going.

@@ -167,16 +167,23 @@ impl TestApp {
             is_superuser: staff,
         };
         self.state
+            .domain
             .db
-            .run(|conn| users::create_user(conn, &self.state.hooks, &new, "test"))
+            .run(|conn| users::create_user(conn, &self.state.domain.hooks, &new, "test"))
             .expect("user created")
     }
 
     /// The user's current key (get-or-create through the domain).
-    pub fn token_of(&self, user_id: i32) -> String {
+    pub fn token_of(&self, user_id: authtoken::models::UserId) -> String {
         self.state
+            .domain
             .db
-            .run(|conn| self.state.tokens.get_or_create(conn, user_id, "test"))
+            .run(|conn| {
+                self.state
+                    .domain
+                    .tokens
+                    .get_or_create(conn, user_id, "test")
+            })
             .expect("token")
             .as_str()
             .to_string()

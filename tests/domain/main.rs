@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use authtoken::db::{DbConnection, DbError};
 use authtoken::models::validation::{Email, Username};
-use authtoken::models::{AuthOutcome, CreateUserError, Digest, HookError, NewUser, User, users};
+use authtoken::models::{
+    AuthOutcome, CreateUserError, Digest, HookError, NewUser, User, UserId, users,
+};
 use authtoken::startup::prepare;
 use authtoken::state::AppState;
 use common::{TestDatabase, test_settings};
@@ -33,22 +35,25 @@ fn new_user(name: &str) -> NewUser {
 
 fn create(state: &AppState, name: &str) -> User {
     state
+        .domain
         .db
-        .run(|conn| users::create_user(conn, &state.hooks, &new_user(name), "test"))
+        .run(|conn| users::create_user(conn, &state.domain.hooks, &new_user(name), "test"))
         .unwrap()
 }
 
 fn authenticate(state: &AppState, key: &str) -> AuthOutcome {
     state
+        .domain
         .db
-        .run(|conn| state.tokens.authenticate(conn, &Digest::of(key)))
+        .run(|conn| state.domain.tokens.authenticate(conn, &Digest::of(key)))
         .unwrap()
 }
 
-fn get_or_create(state: &AppState, user_id: i32) -> String {
+fn get_or_create(state: &AppState, user_id: UserId) -> String {
     state
+        .domain
         .db
-        .run(|conn| state.tokens.get_or_create(conn, user_id, "test"))
+        .run(|conn| state.domain.tokens.get_or_create(conn, user_id, "test"))
         .unwrap()
         .as_str()
         .to_string()
@@ -60,8 +65,9 @@ fn the_hook_gives_every_new_user_a_token() {
     let state = state(&db, &[]);
     let user = create(&state, "alice");
     let token = state
+        .domain
         .db
-        .run(|conn| state.tokens.find(conn, user.id))
+        .run(|conn| state.domain.tokens.find(conn, user.id))
         .unwrap()
         .expect("the hook created a token");
     let key = get_or_create(&state, user.id);
@@ -77,15 +83,17 @@ fn get_or_create_returns_the_same_key_until_regenerate() {
     let first = get_or_create(&state, user.id);
     assert_eq!(get_or_create(&state, user.id), first);
     let regenerated = state
+        .domain
         .db
-        .run(|conn| state.tokens.regenerate(conn, user.id, "test"))
+        .run(|conn| state.domain.tokens.regenerate(conn, user.id, "test"))
         .unwrap();
     assert_ne!(regenerated.as_str(), first);
     assert!(matches!(authenticate(&state, &first), AuthOutcome::Unknown));
     assert_eq!(get_or_create(&state, user.id), regenerated.as_str());
     let revoked = state
+        .domain
         .db
-        .run(|conn| state.tokens.revoke(conn, user.id, None, "test"))
+        .run(|conn| state.domain.tokens.revoke(conn, user.id, None, "test"))
         .unwrap();
     assert!(revoked);
     assert!(matches!(
@@ -93,11 +101,12 @@ fn get_or_create_returns_the_same_key_until_regenerate() {
         AuthOutcome::Unknown
     ));
     let kinds: Vec<String> = state
+        .domain
         .db
         .run(|conn| authtoken::models::events::for_user(conn, user.id, 10))
         .unwrap()
         .into_iter()
-        .map(|e| e.kind)
+        .map(|e| e.kind.to_string())
         .collect();
     assert_eq!(kinds, ["revoked", "regenerated", "created"]);
 }
@@ -144,8 +153,9 @@ fn sixteen_threads_get_or_create_one_key() {
     let state = state(&db, &[("DATABASE_POOL_SIZE", "16")]);
     let user = create(&state, "erin");
     state
+        .domain
         .db
-        .run(|conn| state.tokens.revoke(conn, user.id, None, "test"))
+        .run(|conn| state.domain.tokens.revoke(conn, user.id, None, "test"))
         .unwrap();
     let barrier = Arc::new(std::sync::Barrier::new(16));
     let threads: Vec<_> = (0..16)
@@ -155,8 +165,9 @@ fn sixteen_threads_get_or_create_one_key() {
             std::thread::spawn(move || {
                 barrier.wait();
                 state
+                    .domain
                     .db
-                    .run(|conn| state.tokens.get_or_create(conn, user.id, "test"))
+                    .run(|conn| state.domain.tokens.get_or_create(conn, user.id, "test"))
                     .map(|k| k.as_str().to_string())
             })
         })
@@ -167,6 +178,7 @@ fn sixteen_threads_get_or_create_one_key() {
         .collect();
     assert!(keys.iter().all(|k| *k == keys[0]), "one key for all");
     let rows: i64 = state
+        .domain
         .db
         .run(|conn| {
             authtoken::schema::tokens::table
@@ -183,11 +195,12 @@ fn sixteen_threads_get_or_create_one_key() {
 fn a_failing_hook_leaves_no_user() {
     let db = TestDatabase::new();
     let state = state(&db, &[]);
-    let mut hooks = state.hooks.clone();
+    let mut hooks = state.domain.hooks.clone();
     hooks.register("always fails", |_: &mut DbConnection, _: &User, _: &str| {
         Err(HookError::Failed("refused".into()))
     });
     let result = state
+        .domain
         .db
         .run(|conn| users::create_user(conn, &hooks, &new_user("frank"), "test"));
     assert!(matches!(
@@ -198,12 +211,14 @@ fn a_failing_hook_leaves_no_user() {
         })
     ));
     let found = state
+        .domain
         .db
         .run(|conn| users::find_by_username(conn, "frank"))
         .unwrap();
     assert!(found.is_none());
     // Nor its token, which the first hook had inserted.
     let tokens: i64 = state
+        .domain
         .db
         .run(|conn| {
             authtoken::schema::tokens::table
@@ -221,8 +236,9 @@ fn duplicate_usernames_are_refused_cleanly() {
     let state = state(&db, &[]);
     create(&state, "gina");
     let again = state
+        .domain
         .db
-        .run(|conn| users::create_user(conn, &state.hooks, &new_user("gina"), "test"));
+        .run(|conn| users::create_user(conn, &state.domain.hooks, &new_user("gina"), "test"));
     assert!(matches!(again, Err(CreateUserError::UsernameTaken)));
 }
 
@@ -240,6 +256,7 @@ fn no_column_of_the_tokens_table_holds_a_usable_key() {
     let key = get_or_create(&state, user.id);
     // Every column, as text, straight from the database.
     let rows: Vec<RawToken> = state
+        .domain
         .db
         .run(|conn| {
             diesel::sql_query(

@@ -78,6 +78,7 @@ async fn parallel_admin_actions_leave_a_consistent_token_and_one_event_each() {
     let (cookie, csrf) = sign_in(&app, &user_page).await;
     let events_before = app
         .state
+        .domain
         .db
         .run(|conn| events::for_user(conn, carol.id, 1000))
         .unwrap()
@@ -126,12 +127,18 @@ async fn parallel_admin_actions_leave_a_consistent_token_and_one_event_each() {
     // and they tell a story that holds together.
     let mut events: Vec<TokenEvent> = app
         .state
+        .domain
         .db
         .run(|conn| events::for_user(conn, carol.id, 1000))
         .unwrap();
     events.reverse();
     let new_events = &events[events_before..];
-    let count = |kind: &str| new_events.iter().filter(|e| e.kind == kind).count();
+    let count = |kind: &str| {
+        new_events
+            .iter()
+            .filter(|e| e.kind.as_str() == kind)
+            .count()
+    };
     assert_eq!(
         count("regenerated") + count("created"),
         REGENERATE,
@@ -149,21 +156,22 @@ async fn parallel_admin_actions_leave_a_consistent_token_and_one_event_each() {
             }
             other => panic!("unexpected event {other}"),
         }
-        has_token = event.kind != "revoked";
+        has_token = event.kind.as_str() != "revoked";
     }
 
     // The token row agrees with the story, and its sealed key is the key of
     // exactly one regeneration.
     let row = app
         .state
+        .domain
         .db
-        .run(|conn| app.state.tokens.find(conn, carol.id))
+        .run(|conn| app.state.domain.tokens.find(conn, carol.id))
         .unwrap();
     assert_eq!(row.is_some(), has_token);
     if let Some(row) = row {
         let matching: Vec<_> = keys
             .iter()
-            .filter(|k| Digest::of(k).as_str() == row.digest)
+            .filter(|k| Digest::of(k) == row.digest)
             .collect();
         assert_eq!(matching.len(), 1, "the stored digest is one issued key's");
         assert_eq!(&row.prefix, &matching[0][..8]);
@@ -176,6 +184,7 @@ async fn parallel_admin_actions_leave_a_consistent_token_and_one_event_each() {
             .await;
         let user_active = app
             .state
+            .domain
             .db
             .run(|conn| authtoken::models::users::find_by_id(conn, carol.id))
             .unwrap()

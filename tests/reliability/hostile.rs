@@ -29,6 +29,7 @@ async fn app() -> (TestApp, String) {
 
 fn snap(app: &TestApp) -> Snapshot {
     app.state
+        .domain
         .db
         .run(|conn| Ok::<_, DbError>(snapshot(conn)))
         .unwrap()

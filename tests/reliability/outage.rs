@@ -155,7 +155,7 @@ async fn database_outage_is_503_and_the_server_recovers_without_a_restart() {
     for task in warm {
         assert_eq!(task.await.unwrap(), 200);
     }
-    assert!(app.state.db.state().connections > 0);
+    assert!(app.state.domain.db.state().connections > 0);
 
     // Registrations on their way while the database goes: each is either
     // refused with 503 or, if it got a 201, kept.
@@ -428,12 +428,16 @@ async fn sqlite_replaced_under_the_server_is_read_from_the_new_file() {
             is_superuser: false,
         };
         let user = state
+            .domain
             .db
-            .run(|conn| authtoken::models::users::create_user(conn, &state.hooks, &new, "test"))
+            .run(|conn| {
+                authtoken::models::users::create_user(conn, &state.domain.hooks, &new, "test")
+            })
             .unwrap();
         state
+            .domain
             .db
-            .run(|conn| state.tokens.get_or_create(conn, user.id, "test"))
+            .run(|conn| state.domain.tokens.get_or_create(conn, user.id, "test"))
             .unwrap()
             .as_str()
             .to_string()

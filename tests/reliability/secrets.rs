@@ -3,7 +3,7 @@
 //! key, `Authorization` value, session cookie, CSRF token, password hash or
 //! `SECRET_KEY` in what it wrote.
 
-use authtoken::auth::TokenAuth;
+use authtoken::api::TokenAuth;
 use authtoken::crypto::{Sealer, SecretKey};
 use authtoken::db::ConnectionManager;
 use authtoken::models::{AuthOutcome, Digest, TokenKey, TokenRow, Tokens, User};
@@ -382,7 +382,7 @@ fn trace_log_holds_no_secret() {
 fn debug_of_types_holding_secrets_is_redacted() {
     let hash = "$2b$04$abcdefghijklmnopqrstuuJ0Ov1FS9d5sS2ogdqzuLumTiK3Jm4sa";
     let user = User {
-        id: 7,
+        id: authtoken::models::UserId::new(7),
         username: "alice".into(),
         email: "alice@example.com".into(),
         password_hash: hash.into(),
@@ -397,8 +397,8 @@ fn debug_of_types_holding_secrets_is_redacted() {
     let sealer = Sealer::new(&secret);
     let sealed = sealer.seal(key.as_str().as_bytes(), 7);
     let token = TokenRow {
-        user_id: 7,
-        digest: key.digest().as_str().to_string(),
+        user_id: authtoken::models::UserId::new(7),
+        digest: key.digest(),
         sealed: sealed.clone(),
         prefix: key.prefix().to_string(),
         created: user.date_joined,

@@ -44,6 +44,7 @@ fn everything_stored(app: &TestApp) -> String {
     for table in ["users", "tokens", "token_events", "login_failures"] {
         let rows: Vec<Row> = app
             .state
+            .domain
             .db
             .run(|conn| {
                 diesel::sql_query(format!("SELECT CAST(t AS TEXT) AS row FROM {table} t"))
@@ -112,6 +113,7 @@ async fn a_copy_of_the_database_holds_no_usable_key() {
     // key, not the prefix.
     let snap = app
         .state
+        .domain
         .db
         .run(|conn| Ok::<_, DbError>(snapshot(conn)))
         .unwrap();
@@ -187,6 +189,7 @@ async fn a_stolen_key_is_cut_off_by_regenerate_revoke_or_deactivate() {
     // So does an operator: deactivating refuses the key at once, and
     // revoking deletes it; nothing is cached.
     app.state
+        .domain
         .db
         .run(|conn| authtoken::models::users::set_active(conn, victim.id, false))
         .unwrap();
@@ -195,13 +198,20 @@ async fn a_stolen_key_is_cut_off_by_regenerate_revoke_or_deactivate() {
         (401, r#"{"detail":"User inactive or deleted."}"#.to_string())
     );
     app.state
+        .domain
         .db
         .run(|conn| authtoken::models::users::set_active(conn, victim.id, true))
         .unwrap();
     assert_eq!(me(&app, &own).await.0, 200);
     app.state
+        .domain
         .db
-        .run(|conn| app.state.tokens.revoke(conn, victim.id, None, "admin"))
+        .run(|conn| {
+            app.state
+                .domain
+                .tokens
+                .revoke(conn, victim.id, None, "admin")
+        })
         .unwrap();
     assert_eq!(
         me(&app, &own).await,

@@ -1,0 +1,230 @@
+//! Signing in with a username and password, for the API (DRF's
+//! `obtain_auth_token`: the user's token, created if need be) and for the
+//! admin (staff only). Throttled per client address and username, with one
+//! password check whatever the user (a dummy hash for unknown ones).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::Connection;
+
+use super::{Domain, Failure};
+use crate::auth::LoginThrottle;
+use crate::auth::throttle::Admission;
+use crate::db::{AsOutage, DbError};
+use crate::models::login_failures::AttemptId;
+use crate::models::{TokenKey, User, clock, users};
+
+/// How often an attempt asks again while others of its scope are checked.
+const WAIT_STEP: Duration = Duration::from_millis(25);
+/// How long an attempt waits for those before it is refused as busy (503).
+const WAIT_AT_MOST: Duration = Duration::from_secs(10);
+
+/// An admitted attempt whose password was right.
+struct Checked {
+    user: User,
+    scope: String,
+    attempt: AttemptId,
+}
+
+/// One sign-in attempt. No `Debug`: it holds a password.
+pub struct Attempt {
+    /// The client's address, as `TRUSTED_PROXIES` lets us know it.
+    pub client: String,
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Wrong password, unknown or inactive user, or (for the admin) not staff.
+    #[error("invalid credentials")]
+    Invalid,
+    /// Too many failures for this client and username: retry in N seconds.
+    #[error("throttled for {0}s")]
+    Throttled(u64),
+    #[error(transparent)]
+    Failure(#[from] Failure),
+}
+
+impl From<DbError> for SignInError {
+    fn from(e: DbError) -> Self {
+        SignInError::Failure(e.into())
+    }
+}
+
+impl AsOutage for SignInError {
+    fn is_outage(&self) -> bool {
+        matches!(self, SignInError::Failure(f) if f.is_outage())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    AnyUser,
+    Staff,
+}
+
+#[derive(Clone)]
+pub struct SignIn {
+    domain: Arc<Domain>,
+}
+
+impl SignIn {
+    pub fn new(domain: Arc<Domain>) -> SignIn {
+        SignIn { domain }
+    }
+
+    /// The API's sign-in: the user and their token. The token's
+    /// get-or-create, `last_login` and the throttle's reset are one
+    /// transaction.
+    pub async fn token(&self, attempt: Attempt) -> Result<(User, TokenKey), SignInError> {
+        let Checked {
+            user,
+            scope,
+            attempt,
+        } = self.check(attempt, Audience::AnyUser).await?;
+        let domain = self.domain.clone();
+        self.domain
+            .db
+            .call(move |conn| {
+                let key = conn.transaction(|conn| {
+                    // Writes first: on SQLite a transaction that read first
+                    // could not wait for the write lock, only fail.
+                    users::record_login(conn, user.id, clock::now())?;
+                    domain.throttle.clear(conn, &scope, attempt)?;
+                    domain.tokens.get_or_create(conn, user.id, &user.username)
+                })?;
+                Ok((user, key))
+            })
+            .await
+    }
+
+    /// The admin's sign-in: staff only; `last_login` and the throttle's
+    /// reset in one transaction.
+    pub async fn staff(&self, attempt: Attempt) -> Result<User, SignInError> {
+        let Checked {
+            user,
+            scope,
+            attempt,
+        } = self.check(attempt, Audience::Staff).await?;
+        let domain = self.domain.clone();
+        self.domain
+            .db
+            .call(move |conn| {
+                conn.transaction(|conn| {
+                    users::record_login(conn, user.id, clock::now())?;
+                    domain.throttle.clear(conn, &scope, attempt)
+                })?;
+                Ok(user)
+            })
+            .await
+    }
+
+    /// The throttle admits the attempt (counting it before anything else),
+    /// then exactly one password check runs, against the user's hash or a
+    /// dummy one; a wrong one is recorded as a failure.
+    async fn check(&self, attempt: Attempt, audience: Audience) -> Result<Checked, SignInError> {
+        let Attempt {
+            client,
+            username,
+            password,
+        } = attempt;
+        let scope = LoginThrottle::scope(&client, &username);
+        let (attempt, user) = self.admit(&scope, username).await?;
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let verified = match self.domain.hasher.verify(password, hash).await {
+            Ok(verified) => verified,
+            Err(e) => {
+                // Never checked: the attempt does not count.
+                self.settle(attempt, |throttle, conn, attempt| {
+                    throttle.release(conn, attempt)
+                })
+                .await;
+                return Err(Failure::from(e).into());
+            }
+        };
+        match user {
+            Some(user)
+                if verified
+                    && user.is_active
+                    && (audience == Audience::AnyUser || user.is_staff) =>
+            {
+                Ok(Checked {
+                    user,
+                    scope,
+                    attempt,
+                })
+            }
+            _ => {
+                self.settle(attempt, |throttle, conn, attempt| {
+                    throttle.fail(conn, attempt)
+                })
+                .await;
+                Err(SignInError::Invalid)
+            }
+        }
+    }
+
+    /// The throttle's admission and the user, in one database call; while
+    /// other attempts of the scope are being checked, asks again.
+    async fn admit(
+        &self,
+        scope: &str,
+        username: String,
+    ) -> Result<(AttemptId, Option<User>), SignInError> {
+        let started = Instant::now();
+        loop {
+            let domain = self.domain.clone();
+            let (scope, username) = (scope.to_owned(), username.clone());
+            let (admission, user) = self
+                .domain
+                .db
+                .call(move |conn| {
+                    let admission = domain.throttle.admit(conn, &scope)?;
+                    let user = match admission {
+                        Admission::Admitted(_) => users::find_by_username(conn, &username)?,
+                        Admission::Throttled(_) | Admission::Wait => None,
+                    };
+                    Ok::<_, DbError>((admission, user))
+                })
+                .await?;
+            match admission {
+                Admission::Admitted(attempt) => return Ok((attempt, user)),
+                Admission::Throttled(wait) => return Err(SignInError::Throttled(wait)),
+                Admission::Wait if started.elapsed() >= WAIT_AT_MOST => {
+                    return Err(Failure::Busy.into());
+                }
+                Admission::Wait => tokio::time::sleep(WAIT_STEP).await,
+            }
+        }
+    }
+
+    /// Reports how an attempt ended; a failure to do so is logged, not
+    /// shown (the answer does not depend on it, and a pending attempt
+    /// counts as a failure after a while anyway).
+    async fn settle(
+        &self,
+        attempt: AttemptId,
+        report: impl FnOnce(
+            &LoginThrottle,
+            &mut crate::db::DbConnection,
+            AttemptId,
+        ) -> Result<(), DbError>
+        + Send
+        + 'static,
+    ) {
+        let domain = self.domain.clone();
+        let reported = self
+            .domain
+            .db
+            .call(move |conn| report(&domain.throttle, conn, attempt))
+            .await;
+        if let Err(e) = reported {
+            log::warn!(
+                "could not record a sign-in attempt's outcome: {}",
+                super::cause_chain(&e)
+            );
+        }
+    }
+}

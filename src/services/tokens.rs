@@ -1,0 +1,106 @@
+//! Acting on tokens: authenticating a presented key, a client revoking or
+//! rotating the key it presents, and staff regenerating or revoking a
+//! user's token. Changes to a presented key are compare-and-swap: of
+//! concurrent calls with one key exactly one wins.
+
+use std::sync::Arc;
+
+use super::accounts::{UserDetail, load_detail};
+use super::{Domain, Failure};
+use crate::models::events::EventKind;
+use crate::models::{AuthOutcome, Digest, TokenKey, User, UserId, users};
+
+#[derive(Clone)]
+pub struct TokenService {
+    domain: Arc<Domain>,
+}
+
+impl TokenService {
+    pub fn new(domain: Arc<Domain>) -> TokenService {
+        TokenService { domain }
+    }
+
+    /// What a presented key is: one indexed lookup (and `last_used` at most
+    /// once a minute).
+    pub async fn authenticate(&self, digest: Digest) -> Result<AuthOutcome, Failure> {
+        let domain = self.domain.clone();
+        self.domain
+            .db
+            .call(move |conn| Ok(domain.tokens.authenticate(conn, &digest)?))
+            .await
+    }
+
+    /// `logout/`: deletes the presented key; false when it was no longer
+    /// the user's key.
+    pub async fn revoke_presented(&self, user: &User, digest: Digest) -> Result<bool, Failure> {
+        let domain = self.domain.clone();
+        let (id, actor) = (user.id, user.username.clone());
+        self.domain
+            .db
+            .call(move |conn| Ok(domain.tokens.revoke(conn, id, Some(&digest), &actor)?))
+            .await
+    }
+
+    /// `token/regenerate/`: a new key in place of the presented one; `None`
+    /// when it was no longer the user's key.
+    pub async fn rotate_presented(
+        &self,
+        user: &User,
+        digest: Digest,
+    ) -> Result<Option<TokenKey>, Failure> {
+        let domain = self.domain.clone();
+        let (id, actor) = (user.id, user.username.clone());
+        self.domain
+            .db
+            .call(move |conn| {
+                Ok(domain.tokens.replace(
+                    conn,
+                    id,
+                    Some(&digest),
+                    &actor,
+                    EventKind::Regenerated,
+                )?)
+            })
+            .await
+    }
+
+    /// Staff: a new key for user `id` whatever they had, and the user's
+    /// page as it is now; `None` when there is no such user.
+    pub async fn regenerate(
+        &self,
+        actor: &str,
+        id: UserId,
+        events_shown: i64,
+    ) -> Result<Option<(TokenKey, UserDetail)>, Failure> {
+        let domain = self.domain.clone();
+        let actor = actor.to_owned();
+        self.domain
+            .db
+            .call(move |conn| {
+                if users::find_by_id(conn, id)?.is_none() {
+                    return Ok(None);
+                }
+                let key = domain.tokens.regenerate(conn, id, &actor)?;
+                let detail = load_detail(conn, &domain, id, events_shown)?;
+                Ok(detail.map(|detail| (key, detail)))
+            })
+            .await
+    }
+
+    /// Staff: deletes user `id`'s token. The user and whether there was a
+    /// token; `None` when there is no such user.
+    pub async fn revoke(&self, actor: &str, id: UserId) -> Result<Option<(User, bool)>, Failure> {
+        let domain = self.domain.clone();
+        let actor = actor.to_owned();
+        self.domain
+            .db
+            .call(move |conn| {
+                let Some(user) = users::find_by_id(conn, id)? else {
+                    return Ok(None);
+                };
+                let revoked = domain.tokens.revoke(conn, id, None, &actor)?;
+                Ok(Some((user, revoked)))
+            })
+            .await
+    }
+}
