@@ -48,7 +48,7 @@ impl std::fmt::Debug for AdminError {
 impl From<DbError> for AdminError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Unavailable(reason) => AdminError::Unavailable(reason),
+            DbError::Unavailable(reason) => AdminError::Unavailable(reason.to_string()),
             other => AdminError::Internal(other.to_string()),
         }
     }
@@ -229,7 +229,11 @@ mod tests {
 
     #[test]
     fn outages_are_503_and_failures_500_without_details() {
-        let e = AdminError::from(DbError::Unavailable("connection refused".into()));
+        let refused = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            Box::new("connection refused".to_string()),
+        );
+        let e = AdminError::from(DbError::from(refused));
         assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
         let response = e.error_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

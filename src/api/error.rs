@@ -60,7 +60,7 @@ impl ApiError {
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Unavailable(reason) => ApiError::Unavailable(reason),
+            DbError::Unavailable(reason) => ApiError::Unavailable(reason.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
