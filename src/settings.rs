@@ -179,29 +179,39 @@ where
     }
 }
 
-/// `90s`, `15m`, `12h`, `30d`, or a bare number of seconds.
+/// The units a duration setting takes, as humantime spells them: seconds
+/// to days. humantime also reads sub-second units, weeks, months and years;
+/// those are refused, as before humantime.
+const DURATION_UNITS: &[&str] = &[
+    "s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes", "h", "hr",
+    "hrs", "hour", "hours", "d", "day", "days",
+];
+
+/// `90s`, `15m`, `12h`, `30d` (humantime's syntax, so `1h 30m` too), or a
+/// bare number of seconds.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let value = value.trim();
-    let split = value
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(split);
-    let seconds_per_unit = match unit.trim() {
-        "" | "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        _ => 0,
+    let expected =
+        || format!("expected a positive duration such as 90s, 15m, 12h or 30d, got {value:?}");
+    let too_long = || format!("{value:?} is too long");
+    let duration = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        Duration::from_secs(value.parse().map_err(|_| too_long())?)
+    } else {
+        let mut units = value
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|unit| !unit.is_empty());
+        if units.any(|unit| !DURATION_UNITS.contains(&unit)) {
+            return Err(expected());
+        }
+        humantime::parse_duration(value).map_err(|e| match e {
+            humantime::DurationError::NumberOverflow => too_long(),
+            _ => expected(),
+        })?
     };
-    match number.parse::<u64>() {
-        Ok(n) if n > 0 && seconds_per_unit > 0 => n
-            .checked_mul(seconds_per_unit)
-            .map(Duration::from_secs)
-            .ok_or_else(|| format!("{value:?} is too long")),
-        _ => Err(format!(
-            "expected a positive duration such as 90s, 15m, 12h or 30d, got {value:?}"
-        )),
+    if duration.is_zero() {
+        return Err(expected());
     }
+    Ok(duration)
 }
 
 /// `5/min` (DRF's rate syntax: `N/s`, `N/m[in]`, `N/h[our]`, `N/d[ay]`).
@@ -284,6 +294,21 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-5s").is_err());
         assert!(parse_duration("5w").is_err());
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(
+            parse_duration(" 2 days "),
+            Ok(Duration::from_secs(2 * 86400))
+        );
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("500ms").is_err());
+        assert_eq!(
+            parse_duration("99999999999999999999"),
+            Err("\"99999999999999999999\" is too long".into())
+        );
+        assert_eq!(
+            parse_duration("soon"),
+            Err("expected a positive duration such as 90s, 15m, 12h or 30d, got \"soon\"".into())
+        );
     }
 
     #[test]
