@@ -9,7 +9,7 @@ use crate::auth::PasswordHasher;
 use crate::db::DbError;
 use crate::models::validation::{Email, Username, password_problems};
 use crate::models::{CreateUserError, NewUser, users};
-use crate::services::Domain;
+use crate::services::{Domain, cause_chain};
 use crate::settings::Settings;
 use crate::startup::{Application, StartupError, prepare};
 
@@ -98,7 +98,7 @@ impl CommandError {
 
 impl From<DbError> for CommandError {
     fn from(e: DbError) -> Self {
-        CommandError::Failed(e.to_string())
+        CommandError::Failed(cause_chain(&e))
     }
 }
 
@@ -108,7 +108,7 @@ impl From<CreateUserError> for CommandError {
             CreateUserError::UsernameTaken => {
                 CommandError::Failed("That username is already taken.".into())
             }
-            other => CommandError::Failed(other.to_string()),
+            other => CommandError::Failed(cause_chain(&other)),
         }
     }
 }
@@ -265,7 +265,7 @@ fn new_user(
     }
     let password_hash = hasher
         .hash_blocking(&password)
-        .map_err(|e| CommandError::Failed(e.to_string()))?;
+        .map_err(|e| CommandError::Failed(cause_chain(&e)))?;
     Ok(NewUser {
         username,
         email,

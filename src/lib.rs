@@ -2,6 +2,7 @@
 //! on the wire, with admin pages and operator commands.
 
 pub mod admin;
+pub mod alloc;
 pub mod api;
 pub mod auth;
 pub mod cli;

@@ -5,6 +5,7 @@ use authtoken::cli::{self, Cli, Command};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    authtoken::alloc::limit_malloc_arenas();
     let cli = Cli::parse();
     // A missing .env is fine; a broken one is reported like any bad setting.
     if let Err(e) = dotenvy::dotenv()

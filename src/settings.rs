@@ -6,22 +6,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-/// Which database a `DATABASE_URL` selects; decided by its scheme, never by trial.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+use secrecy::SecretString;
 
-impl Backend {
-    pub fn of_url(url: &str) -> Backend {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
-        } else {
-            Backend::Sqlite
-        }
-    }
-}
+pub use crate::db::{Backend, DatabaseUrl, redact_url};
 
 /// A rate such as `5/min`: at most `count` events per `period`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,11 +17,13 @@ pub struct Rate {
     pub period: Duration,
 }
 
-#[derive(Clone)]
+/// Every setting, parsed. `Debug` shows neither `SECRET_KEY` nor the
+/// database password.
+#[derive(Debug, Clone)]
 pub struct Settings {
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     pub bind: String,
-    pub secret_key: Option<String>,
+    pub secret_key: Option<SecretString>,
     pub token_keyword: String,
     pub token_ttl: Option<Duration>,
     pub bcrypt_cost: u32,
@@ -48,43 +37,6 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub shutdown_timeout: Duration,
     pub workers: usize,
-}
-
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("database_url", &redact_url(&self.database_url))
-            .field("bind", &self.bind)
-            .field(
-                "secret_key",
-                &self.secret_key.as_ref().map(|_| "[redacted]"),
-            )
-            .field("token_keyword", &self.token_keyword)
-            .field("token_ttl", &self.token_ttl)
-            .field("bcrypt_cost", &self.bcrypt_cost)
-            .field("login_throttle", &self.login_throttle)
-            .field("trusted_proxies", &self.trusted_proxies)
-            .field("password_hash_concurrency", &self.password_hash_concurrency)
-            .field("password_hash_queue", &self.password_hash_queue)
-            .field("db_pool_size", &self.db_pool_size)
-            .field("db_timeout", &self.db_timeout)
-            .field("admin_session_ttl", &self.admin_session_ttl)
-            .field("secure_cookies", &self.secure_cookies)
-            .field("shutdown_timeout", &self.shutdown_timeout)
-            .field("workers", &self.workers)
-            .finish()
-    }
-}
-
-/// A URL with any password replaced, fit for a log line.
-pub fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((userinfo, host)) = rest.rsplit_once('@')
-    {
-        let user = userinfo.split(':').next().unwrap_or("");
-        return format!("{scheme}://{user}:***@{host}");
-    }
-    url.to_string()
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -115,7 +67,8 @@ impl Settings {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
 
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let database_url =
+            DatabaseUrl::new(get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()));
 
         let token_keyword = get("TOKEN_KEYWORD").unwrap_or_else(|| "Token".into());
         if token_keyword.chars().any(|c| c.is_whitespace()) || !token_keyword.is_ascii() {
@@ -131,6 +84,7 @@ impl Settings {
         {
             return Err(bad("SECRET_KEY", "must be at least 32 characters long"));
         }
+        let secret_key = secret_key.map(SecretString::from);
 
         Ok(Settings {
             bind: get("BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
@@ -199,7 +153,7 @@ impl Settings {
     }
 
     pub fn backend(&self) -> Backend {
-        Backend::of_url(&self.database_url)
+        self.database_url.backend()
     }
 }
 
@@ -225,29 +179,39 @@ where
     }
 }
 
-/// `90s`, `15m`, `12h`, `30d`, or a bare number of seconds.
+/// The units a duration setting takes, as humantime spells them: seconds
+/// to days. humantime also reads sub-second units, weeks, months and years;
+/// those are refused, as before humantime.
+const DURATION_UNITS: &[&str] = &[
+    "s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes", "h", "hr",
+    "hrs", "hour", "hours", "d", "day", "days",
+];
+
+/// `90s`, `15m`, `12h`, `30d` (humantime's syntax, so `1h 30m` too), or a
+/// bare number of seconds.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let value = value.trim();
-    let split = value
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(split);
-    let seconds_per_unit = match unit.trim() {
-        "" | "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        _ => 0,
+    let expected =
+        || format!("expected a positive duration such as 90s, 15m, 12h or 30d, got {value:?}");
+    let too_long = || format!("{value:?} is too long");
+    let duration = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        Duration::from_secs(value.parse().map_err(|_| too_long())?)
+    } else {
+        let mut units = value
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|unit| !unit.is_empty());
+        if units.any(|unit| !DURATION_UNITS.contains(&unit)) {
+            return Err(expected());
+        }
+        humantime::parse_duration(value).map_err(|e| match e {
+            humantime::DurationError::NumberOverflow => too_long(),
+            _ => expected(),
+        })?
     };
-    match number.parse::<u64>() {
-        Ok(n) if n > 0 && seconds_per_unit > 0 => n
-            .checked_mul(seconds_per_unit)
-            .map(Duration::from_secs)
-            .ok_or_else(|| format!("{value:?} is too long")),
-        _ => Err(format!(
-            "expected a positive duration such as 90s, 15m, 12h or 30d, got {value:?}"
-        )),
+    if duration.is_zero() {
+        return Err(expected());
     }
+    Ok(duration)
 }
 
 /// `5/min` (DRF's rate syntax: `N/s`, `N/m[in]`, `N/h[our]`, `N/d[ay]`).
@@ -307,7 +271,7 @@ mod tests {
     #[test]
     fn defaults() {
         let s = settings(&[]).unwrap();
-        assert_eq!(s.database_url, "authtoken.sqlite3");
+        assert_eq!(s.database_url.expose(), "authtoken.sqlite3");
         assert_eq!(s.backend(), Backend::Sqlite);
         assert_eq!(s.bind, "127.0.0.1:8000");
         assert_eq!(s.token_keyword, "Token");
@@ -330,6 +294,21 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-5s").is_err());
         assert!(parse_duration("5w").is_err());
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(
+            parse_duration(" 2 days "),
+            Ok(Duration::from_secs(2 * 86400))
+        );
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("500ms").is_err());
+        assert_eq!(
+            parse_duration("99999999999999999999"),
+            Err("\"99999999999999999999\" is too long".into())
+        );
+        assert_eq!(
+            parse_duration("soon"),
+            Err("expected a positive duration such as 90s, 15m, 12h or 30d, got \"soon\"".into())
+        );
     }
 
     #[test]
@@ -356,13 +335,6 @@ mod tests {
             settings(&[("TOKEN_KEYWORD", "Two words")]).unwrap_err().var,
             "TOKEN_KEYWORD"
         );
-    }
-
-    #[test]
-    fn postgres_urls_select_postgres() {
-        assert_eq!(Backend::of_url("postgres://u@h/db"), Backend::Postgres);
-        assert_eq!(Backend::of_url("postgresql://u@h/db"), Backend::Postgres);
-        assert_eq!(Backend::of_url("/tmp/x.sqlite3"), Backend::Sqlite);
     }
 
     #[test]

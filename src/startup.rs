@@ -10,7 +10,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use futures_util::future::{Either, ready};
 
 use crate::crypto::{SecretError, SecretKey, SecretSource};
-use crate::db::{prepare_database, sqlite_path};
+use crate::db::{PrepareError, prepare_database};
 use crate::http::failure_log;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -20,8 +20,8 @@ use crate::{admin, api};
 pub enum StartupError {
     #[error(transparent)]
     Secret(#[from] SecretError),
-    #[error("{0}")]
-    Database(String),
+    #[error(transparent)]
+    Database(#[from] PrepareError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -32,8 +32,8 @@ pub enum StartupError {
 /// The secret and a migrated database: what every command needs first.
 pub fn prepare(settings: &Settings) -> Result<SecretKey, StartupError> {
     let (secret, source) = SecretKey::resolve(
-        settings.secret_key.as_deref(),
-        sqlite_path(&settings.database_url),
+        settings.secret_key.as_ref(),
+        settings.database_url.sqlite_path(),
     )?;
     match source {
         SecretSource::CreatedFile(path) => log::warn!(
@@ -43,7 +43,7 @@ pub fn prepare(settings: &Settings) -> Result<SecretKey, StartupError> {
         SecretSource::File(path) => log::info!("SECRET_KEY read from {}", path.display()),
         SecretSource::Environment => {}
     }
-    let applied = prepare_database(&settings.database_url).map_err(StartupError::Database)?;
+    let applied = prepare_database(&settings.database_url)?;
     for version in applied {
         log::info!("applied migration {version}");
     }

@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 use hkdf::Hkdf;
 use rand::TryRng;
 use rand::rngs::SysRng;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
+use zeroize::{Zeroize, Zeroizing};
 
-/// The server's master secret. Never printed: `Debug` shows a redaction.
+/// The server's master secret. Never printed: `Debug` shows a redaction;
+/// wiped from memory when dropped.
 #[derive(Clone)]
-pub struct SecretKey(Vec<u8>);
+pub struct SecretKey(Zeroizing<Vec<u8>>);
 
 impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -43,18 +46,18 @@ pub enum SecretError {
 
 impl SecretKey {
     pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> SecretKey {
-        SecretKey(bytes.into())
+        SecretKey(Zeroizing::new(bytes.into()))
     }
 
     /// `SECRET_KEY` if given; otherwise, for SQLite, the secret kept in a
     /// file beside the database (created once, mode 0600).
     pub fn resolve(
-        configured: Option<&str>,
+        configured: Option<&SecretString>,
         sqlite_path: Option<&str>,
     ) -> Result<(SecretKey, SecretSource), SecretError> {
         if let Some(key) = configured {
             return Ok((
-                SecretKey::from_bytes(key.as_bytes()),
+                SecretKey::from_bytes(key.expose_secret().as_bytes()),
                 SecretSource::Environment,
             ));
         }
@@ -66,7 +69,7 @@ impl SecretKey {
             path: path.clone(),
             source,
         };
-        match fs::read_to_string(&path) {
+        match fs::read_to_string(&path).map(Zeroizing::new) {
             Ok(text) => {
                 let text = text.trim();
                 if text.len() < 32 {
@@ -82,7 +85,8 @@ impl SecretKey {
                 SysRng
                     .try_fill_bytes(&mut bytes)
                     .map_err(|e| file_error(std::io::Error::other(e.to_string())))?;
-                let text = hex::encode(bytes);
+                let text = Zeroizing::new(hex::encode(bytes));
+                bytes.zeroize();
                 // create_new: two processes starting at once cannot both write.
                 match fs::OpenOptions::new()
                     .write(true)
@@ -95,7 +99,7 @@ impl SecretKey {
                             .and_then(|_| file.sync_all())
                             .map_err(file_error)?;
                         Ok((
-                            SecretKey::from_bytes(text.into_bytes()),
+                            SecretKey::from_bytes(text.as_bytes()),
                             SecretSource::CreatedFile(path),
                         ))
                     }
@@ -113,7 +117,7 @@ impl SecretKey {
     /// as info.
     pub fn derive<const N: usize>(&self, label: &[u8]) -> [u8; N] {
         let mut out = [0u8; N];
-        Hkdf::<Sha256>::new(None, &self.0)
+        Hkdf::<Sha256>::new(None, self.0.as_slice())
             .expand(label, &mut out)
             .expect("N is far below HKDF-SHA256's output limit");
         out

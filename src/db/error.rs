@@ -2,46 +2,74 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 /// What a database call can fail with, as the layers above need to tell it:
 /// the database being unreachable (503) is not a bug (500).
+///
+/// `Display` says what went wrong; `source()` is the cause, which the
+/// layers above log as a chain (`services::cause_chain`). Neither is ever
+/// sent to a client: a message from the backend may quote SQL.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("the database is unavailable: {0}")]
-    Unavailable(String),
-    #[error("database error: {0}")]
-    Query(DieselError),
+    #[error("the database is unavailable")]
+    Unavailable(#[source] Outage),
+    #[error("database error")]
+    Query(#[source] DieselError),
+}
+
+/// Why the database is unavailable.
+#[derive(Debug, thiserror::Error)]
+pub enum Outage {
+    /// The backend said the database went away (server shut down,
+    /// connection lost, file unreadable).
+    #[error(transparent)]
+    Backend(DieselError),
+    /// The pool could not hand out a connection in time (r2d2 keeps the
+    /// last connection error as text only).
+    #[error(transparent)]
+    Pool(diesel::r2d2::PoolError),
+    /// Every pooled connection stayed busy for `DATABASE_TIMEOUT`.
+    #[error("timed out waiting for a database connection")]
+    TimedOut,
+    /// The server is stopping: no thread is left to run the query on.
+    #[error("the blocking thread pool is shut down")]
+    BlockingPoolShutDown,
 }
 
 impl From<DieselError> for DbError {
     fn from(e: DieselError) -> Self {
-        match outage_message(&e) {
-            Some(message) => DbError::Unavailable(message),
-            None => DbError::Query(e),
+        if is_outage(&e) {
+            DbError::Unavailable(Outage::Backend(e))
+        } else {
+            DbError::Query(e)
         }
-    }
-}
-
-/// The backend's message when `e` means the database went away.
-fn outage_message(e: &DieselError) -> Option<String> {
-    match e {
-        DieselError::DatabaseError(
-            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
-            info,
-        ) => Some(info.message().to_string()),
-        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
-            if is_outage_message(info.message()) =>
-        {
-            Some(info.message().to_string())
-        }
-        // COMMIT failed and so did the ROLLBACK after it: when the
-        // connection died under the COMMIT, that is an outage (503), not a
-        // bug (500).
-        DieselError::RollbackErrorOnCommit { commit_error, .. } => outage_message(commit_error),
-        _ => None,
     }
 }
 
 impl From<diesel::r2d2::PoolError> for DbError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        DbError::Unavailable(e.to_string())
+        DbError::Unavailable(Outage::Pool(e))
+    }
+}
+
+impl From<Outage> for DbError {
+    fn from(outage: Outage) -> Self {
+        DbError::Unavailable(outage)
+    }
+}
+
+/// Whether `e` means the database went away.
+fn is_outage(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
+            _,
+        ) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            is_outage_message(info.message())
+        }
+        // COMMIT failed and so did the ROLLBACK after it: when the
+        // connection died under the COMMIT, that is an outage (503), not a
+        // bug (500).
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => is_outage(commit_error),
+        _ => false,
     }
 }
 
@@ -83,9 +111,21 @@ impl DbError {
     }
 }
 
+/// Errors that can say whether they mean the database is unavailable.
+pub trait AsOutage {
+    fn is_outage(&self) -> bool;
+}
+
+impl AsOutage for DbError {
+    fn is_outage(&self) -> bool {
+        self.is_unavailable()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::error::Error as _;
 
     fn db_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
         DieselError::DatabaseError(kind, Box::new(message.to_string()))
@@ -124,5 +164,39 @@ mod tests {
             commit_error: Box::new(db_error(DatabaseErrorKind::SerializationFailure, "y")),
         };
         assert!(!DbError::from(failed).is_unavailable());
+    }
+
+    #[test]
+    fn the_cause_is_kept() {
+        let e = DbError::from(db_error(
+            DatabaseErrorKind::ClosedConnection,
+            "server closed the connection",
+        ));
+        assert_eq!(
+            crate::services::cause_chain(&e),
+            "the database is unavailable: server closed the connection"
+        );
+        let DbError::Unavailable(Outage::Backend(DieselError::DatabaseError(kind, _))) = &e else {
+            panic!("{e:?}");
+        };
+        assert!(matches!(kind, DatabaseErrorKind::ClosedConnection));
+        assert!(e.source().is_some());
+
+        let e = DbError::from(Outage::TimedOut);
+        assert_eq!(
+            crate::services::cause_chain(&e),
+            "the database is unavailable: timed out waiting for a database connection"
+        );
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("timed out waiting for a database connection")
+        );
+
+        let e = DbError::from(db_error(DatabaseErrorKind::Unknown, "syntax error"));
+        assert_eq!(
+            crate::services::cause_chain(&e),
+            "database error: syntax error"
+        );
+        assert!(e.source().is_some());
     }
 }

@@ -414,7 +414,7 @@ async fn sqlite_replaced_under_the_server_is_read_from_the_new_file() {
     authtoken::db::prepare_database(other.to_str().unwrap()).unwrap();
     let other_key = {
         let mut settings = app.state.settings.clone();
-        settings.database_url = other.to_str().unwrap().to_string();
+        settings.database_url = other.to_str().unwrap().into();
         let state = authtoken::state::AppState::new(
             settings,
             &authtoken::crypto::SecretKey::from_bytes(crate::common::SECRET.as_bytes()),

@@ -1,0 +1,90 @@
+//! The users list: paging, order, search, token state.
+
+use super::*;
+
+#[tokio::test]
+async fn the_users_list_pages_by_50_sorted_and_searchable() {
+    let app = spawn_app().await;
+    let (client, _) = signed_in(&app).await;
+    for i in 0..60 {
+        app.create_user(&format!("user{i:02}"), "pw-unused-here", false);
+    }
+    let page = client.get("/admin/users/").await;
+    assert_eq!(page.status, 200);
+    // admin + 60 users: 61, 50 on the first page, sorted by username.
+    assert_eq!(page.body.matches("<tr>").count(), 1 + 50);
+    let admin_at = page.body.find(">admin</a>").unwrap();
+    let first_at = page.body.find(">user00</a>").unwrap();
+    let last_at = page.body.find(">user48</a>").unwrap();
+    assert!(admin_at < first_at && first_at < last_at);
+    assert!(!page.body.contains(">user49</a>"));
+    assert!(page.body.contains("Showing 1–50 of 61 users"));
+    assert_eq!(page.link("next").as_deref(), Some("/admin/users/?page=2"));
+    assert!(page.body.contains("Page 1 of 2"));
+
+    let page = client.get("/admin/users/?page=2").await;
+    assert_eq!(page.body.matches("<tr>").count(), 1 + 11);
+    assert!(page.body.contains(">user49</a>"));
+    assert_eq!(page.link("prev").as_deref(), Some("/admin/users/"));
+    assert!(!page.body.contains("rel=\"next\""));
+    // Out of range pages show the nearest one.
+    let page = client.get("/admin/users/?page=99").await;
+    assert!(page.body.contains("Page 2 of 2"));
+    let page = client.get("/admin/users/?page=abc").await;
+    assert!(page.body.contains("Page 1 of 2"));
+
+    // Search over username and e-mail keeps q in the links.
+    for i in 0..55 {
+        app.create_user(&format!("zed{i:02}"), "pw", false);
+    }
+    let page = client.get("/admin/users/?q=ZED").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("of 55 users matching “ZED”"));
+    assert!(page.body.contains("value=\"ZED\""));
+    assert_eq!(
+        page.link("next").as_deref(),
+        Some("/admin/users/?q=ZED&page=2")
+    );
+    assert!(!page.body.contains(">user00</a>"));
+    let page = client.get("/admin/users/?q=ZED&page=2").await;
+    assert_eq!(page.link("prev").as_deref(), Some("/admin/users/?q=ZED"));
+    assert_eq!(page.body.matches("<tr>").count(), 1 + 5);
+    let page = client.get("/admin/users/?q=user07%40example.com").await;
+    assert!(page.body.contains(">user07</a>"));
+    assert!(page.body.contains("of 1 user matching"));
+    let page = client.get("/admin/users/?q=nothing-like-this").await;
+    assert!(page.body.contains("No users match “nothing-like-this”."));
+    // LIKE wildcards are searched for literally.
+    let page = client.get("/admin/users/?q=%25").await;
+    assert!(page.body.contains("No users match"));
+}
+
+#[tokio::test]
+async fn the_list_shows_token_state_and_prefix_never_the_key() {
+    let app = spawn_app().await;
+    let (client, _) = signed_in(&app).await;
+    let alice = app.create_user("alice", PASSWORD, false);
+    let key = app.token_of(alice.id);
+    let bob = app.create_user("bob", PASSWORD, false);
+    app.state
+        .domain
+        .db
+        .run(|c| app.state.domain.tokens.revoke(c, bob.id, None, "test"))
+        .unwrap();
+    // Used once, so it has a last-used time.
+    assert_eq!(api_me(&app, &key).await.0, 200);
+
+    let page = client.get("/admin/users/").await;
+    assert!(page.body.contains(&format!("{}…", &key[..8])));
+    assert!(!page.body.contains(&key[..9]));
+    assert!(page.body.contains("No token"));
+    assert!(page.body.contains("last used "));
+    assert!(page.body.contains("href=\"/admin/users/2/\""));
+
+    let page = client.get(&format!("/admin/users/{}/", alice.id)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!("{}…", &key[..8])));
+    assert!(!page.body.contains(&key[..9]));
+    assert!(page.new_token().is_none());
+    assert!(page.body.contains("alice@example.com"));
+}
