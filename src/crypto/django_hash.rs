@@ -433,7 +433,8 @@ mod tests {
 
     /// Every hash below was written by Django 5.2.19's own hashers
     /// (`hasher.encode(PASSWORD, salt, …)` with low costs, argon2-cffi 25.1,
-    /// bcrypt 5.0), so these are known answers from the real thing.
+    /// bcrypt 5.0), so these are known answers from the real thing (the
+    /// argon2 version-0x10 ones by argon2-cffi, which Django's verify calls).
     const PASSWORD: &str = "pässwörd 🔑";
 
     const PBKDF2_SHA256: &str =
@@ -446,6 +447,12 @@ mod tests {
     /// Older Django sites used argon2i; a 16-byte hash here.
     const ARGON2I: &str =
         "argon2$argon2i$v=19$m=256,t=2,p=2$c2Vhc2FsdHNlYXNhbHQ$atCQCEVLH94d/KNGHs0bUw";
+    /// Argon2 version 0x10, as argon2-cffi writes it (`hash_secret(version=16)`),
+    /// and without the `v=` field, as Django 1.10 stored its hashes.
+    const ARGON2I_V16: &str =
+        "argon2$argon2i$v=16$m=256,t=2,p=2$c2Vhc2FsdHNlYXNhbHQ$VW2hy1Ictzsja6ttSDGnuA";
+    const ARGON2I_NO_VERSION: &str =
+        "argon2$argon2i$m=256,t=2,p=2$c2Vhc2FsdHNlYXNhbHQ$VW2hy1Ictzsja6ttSDGnuA";
     const BCRYPT_SHA256: &str =
         "bcrypt_sha256$$2b$04$JAYWXZr1PbeXWtFZE68YNuXZO94yPXqt/vSsZ.18x/ooVHxH1l5pO";
     const BCRYPT: &str = "bcrypt$$2b$04$qbnWFoGoe0XA0uyCozPYfu83xjKcgwOlOksKyURPatGNwewCsA4cW";
@@ -454,12 +461,14 @@ mod tests {
     const SCRYPT_SMALL: &str = "scrypt$16$seasalt$2$3$sfeVD0TqJ0OzEw+8NDYT0RJPZq6CwrIsmcKmU0jmHlT/uyQYAmuFYID1719a0zFR8TBm5MMWwd0iSSS/Qxpm+Q==";
     const MD5: &str = "md5$seasalt$82c0d2a328984cddc952a02e2d6af2bc";
 
-    const ALL_KNOWN: [(&str, DjangoHash); 11] = [
+    const ALL_KNOWN: [(&str, DjangoHash); 13] = [
         (PBKDF2_SHA256, DjangoHash::Pbkdf2Sha256),
         (PBKDF2_SHA1, DjangoHash::Pbkdf2Sha1),
         (ARGON2ID, DjangoHash::Argon2),
         (ARGON2ID_P2, DjangoHash::Argon2),
         (ARGON2I, DjangoHash::Argon2),
+        (ARGON2I_V16, DjangoHash::Argon2),
+        (ARGON2I_NO_VERSION, DjangoHash::Argon2),
         (BCRYPT_SHA256, DjangoHash::BcryptSha256),
         (BCRYPT, DjangoHash::Bcrypt),
         (BCRYPT_2A, DjangoHash::Bcrypt),
