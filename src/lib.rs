@@ -9,6 +9,7 @@ pub mod cli;
 pub mod crypto;
 pub mod db;
 pub mod http;
+pub mod import;
 pub mod models;
 pub mod schema;
 pub mod services;

@@ -1,5 +1,6 @@
 //! Keys derived from `SECRET_KEY`, and the sealing of token keys at rest.
 
+pub mod django_hash;
 mod sealer;
 mod secret;
 
