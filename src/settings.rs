@@ -3,6 +3,7 @@
 //! Every value is parsed once here; a bad value is a `SettingsError` naming the
 //! variable, which `main` prints as one line before exiting with code 2.
 
+use crate::models::KeyFormat;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ pub struct Settings {
     pub secret_key: Option<SecretString>,
     pub token_keyword: String,
     pub token_ttl: Option<Duration>,
+    /// The format of every new key (`TOKEN_FORMAT`: `drf` or `prefixed`).
+    pub token_format: KeyFormat,
     pub bcrypt_cost: u32,
     pub login_throttle: Rate,
     pub trusted_proxies: Vec<IpAddr>,
@@ -93,6 +96,13 @@ impl Settings {
             token_ttl: get("TOKEN_TTL")
                 .map(|v| parse_duration(&v).map_err(|p| bad("TOKEN_TTL", p)))
                 .transpose()?,
+            token_format: get("TOKEN_FORMAT")
+                .map(|v| {
+                    KeyFormat::parse(v.trim())
+                        .ok_or_else(|| bad("TOKEN_FORMAT", "must be drf or prefixed"))
+                })
+                .transpose()?
+                .unwrap_or_default(),
             bcrypt_cost: parse_in_range(get("BCRYPT_COST"), "BCRYPT_COST", 12, 4, 31)?,
             login_throttle: get("LOGIN_THROTTLE")
                 .map(|v| parse_rate(&v).map_err(|p| bad("LOGIN_THROTTLE", p)))
@@ -276,6 +286,7 @@ mod tests {
         assert_eq!(s.bind, "127.0.0.1:8000");
         assert_eq!(s.token_keyword, "Token");
         assert_eq!(s.token_ttl, None);
+        assert_eq!(s.token_format, KeyFormat::Drf);
         assert_eq!(s.bcrypt_cost, 12);
         assert_eq!(s.login_throttle.count, 5);
         assert_eq!(s.login_throttle.period, Duration::from_secs(60));
@@ -334,6 +345,14 @@ mod tests {
         assert_eq!(
             settings(&[("TOKEN_KEYWORD", "Two words")]).unwrap_err().var,
             "TOKEN_KEYWORD"
+        );
+        assert_eq!(
+            settings(&[("TOKEN_FORMAT", "base64")]).unwrap_err().var,
+            "TOKEN_FORMAT"
+        );
+        assert_eq!(
+            settings(&[("TOKEN_FORMAT", "prefixed")]).unwrap().token_format,
+            KeyFormat::Prefixed
         );
     }
 

@@ -10,6 +10,8 @@ use crate::http::failure_log::Logged;
 use crate::services::Failure;
 
 pub const SERVER_ERROR: &str = "A server error occurred.";
+/// DRF's `PermissionDenied` text.
+pub const MSG_PERMISSION_DENIED: &str = "You do not have permission to perform this action.";
 pub const UNAVAILABLE: &str = "Service temporarily unavailable, try again later.";
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +22,9 @@ pub enum ApiError {
         detail: &'static str,
         keyword: String,
     },
+    /// 403: the token lacks a scope the request needs.
+    #[error("403: permission denied")]
+    Forbidden,
     /// 400 `{"field": ["message", …], …}` in field order.
     #[error("400: field errors")]
     Fields(Vec<(String, Vec<String>)>),
@@ -65,6 +70,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::Fields(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -80,6 +86,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let body: Value = match self {
             ApiError::Unauthenticated { detail, .. } => json!({ "detail": detail }),
+            ApiError::Forbidden => json!({ "detail": MSG_PERMISSION_DENIED }),
             ApiError::Fields(fields) => Value::Object(
                 fields
                     .iter()

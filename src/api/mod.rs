@@ -13,6 +13,7 @@ pub mod response;
 mod sign_in;
 mod token;
 pub mod token_auth;
+mod verify;
 mod view;
 
 use actix_web::web;
@@ -22,7 +23,7 @@ pub use input::BODY_LIMIT;
 pub use token_auth::TokenAuth;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use view::{LOGIN, LOGOUT, ME, OBTAIN_AUTH_TOKEN, PROBE, REGENERATE, REGISTER};
+    use view::{LOGIN, LOGOUT, ME, OBTAIN_AUTH_TOKEN, PROBE, REGENERATE, REGISTER, VERIFY};
     cfg.service(
         web::resource("/api-token-auth/")
             .wrap(OBTAIN_AUTH_TOKEN.headers())
@@ -47,6 +48,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(me::me))
             .route(web::head().to(me::me))
             .default_service(web::to(ME.authenticated())),
+    )
+    .service(
+        web::resource("/api/auth/verify/")
+            .wrap(VERIFY.headers())
+            .route(web::get().to(verify::verify))
+            .route(web::head().to(verify::verify))
+            .default_service(web::to(VERIFY.authenticated())),
     )
     .service(
         web::resource("/api/auth/logout/")

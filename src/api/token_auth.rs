@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 
 use super::ApiError;
 use crate::auth::header::{HeaderCredentials, parse_authorization};
-use crate::models::{AuthOutcome, Digest, TokenRow, User};
+use crate::models::{AuthOutcome, Digest, TokenRow, User, key_format};
 use crate::state::AppState;
 
 pub const MSG_NOT_PROVIDED: &str = "Authentication credentials were not provided.";
@@ -51,11 +51,15 @@ impl FromRequest for TokenAuth {
         )
         .map(|credentials| match credentials {
             HeaderCredentials::NotProvided => None,
-            HeaderCredentials::Key(key) => Some(Digest::of(key)),
+            // A prefixed key with a wrong checksum cannot exist: no query.
+            HeaderCredentials::Key(key) => {
+                Some(key_format::may_exist(key).then(|| Digest::of(key)))
+            }
         });
         Box::pin(async move {
             let digest = match parsed {
-                Ok(Some(digest)) => digest,
+                Ok(Some(Some(digest))) => digest,
+                Ok(Some(None)) => return Err(refuse(&state, MSG_INVALID_TOKEN)),
                 Ok(None) => return Err(refuse(&state, MSG_NOT_PROVIDED)),
                 Err(e) => return Err(refuse(&state, e.detail())),
             };

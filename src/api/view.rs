@@ -55,6 +55,12 @@ pub const ME: View = View {
     metadata: DEFAULT_RENDERERS,
     vary_accept: true,
 };
+pub const VERIFY: View = View {
+    name: "Verify",
+    allow: GET,
+    metadata: DEFAULT_RENDERERS,
+    vary_accept: true,
+};
 pub const LOGOUT: View = View {
     name: "Logout",
     allow: POST,

@@ -5,7 +5,9 @@
 pub mod clock;
 pub mod events;
 pub mod hooks;
+pub mod key_format;
 pub mod login_failures;
+pub mod scope;
 mod sql_types;
 pub mod token_key;
 pub mod tokens;
@@ -14,6 +16,8 @@ pub mod users;
 pub mod validation;
 
 pub use hooks::{HookError, UserHooks};
+pub use key_format::KeyFormat;
+pub use scope::Scope;
 pub use sql_types::UserId;
 pub use token_key::{Digest, TokenKey};
 pub use tokens::{AuthOutcome, TokenRow, Tokens};

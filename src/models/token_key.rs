@@ -1,9 +1,9 @@
 use diesel::deserialize::FromSqlRow;
 use diesel::expression::AsExpression;
 use diesel::sql_types::Text;
-use rand::TryRng;
-use rand::rngs::SysRng;
 use sha2::{Digest as _, Sha256};
+
+use super::key_format::KeyFormat;
 
 use super::sql_types::text_column;
 
@@ -15,13 +15,9 @@ pub struct TokenKey(String);
 pub const PREFIX_LEN: usize = 8;
 
 impl TokenKey {
-    /// 20 bytes from the OS CSPRNG as 40 lowercase hex (DRF's `token_hex(20)`).
-    pub fn generate() -> TokenKey {
-        let mut bytes = [0u8; 20];
-        SysRng
-            .try_fill_bytes(&mut bytes)
-            .expect("the operating system's random generator failed");
-        TokenKey(hex::encode(bytes))
+    /// A new key of `format`, from the OS CSPRNG.
+    pub fn generate(format: KeyFormat) -> TokenKey {
+        TokenKey(format.generate())
     }
 
     /// A key that was already issued (unsealed from the database, or
@@ -75,8 +71,8 @@ mod tests {
 
     #[test]
     fn generated_keys_are_40_lowercase_hex_and_differ() {
-        let a = TokenKey::generate();
-        let b = TokenKey::generate();
+        let a = TokenKey::generate(KeyFormat::Drf);
+        let b = TokenKey::generate(KeyFormat::Drf);
         assert_eq!(a.as_str().len(), 40);
         assert!(
             a.as_str()
@@ -101,7 +97,7 @@ mod tests {
 
     #[test]
     fn debug_shows_only_the_prefix() {
-        let k = TokenKey::generate();
+        let k = TokenKey::generate(KeyFormat::Prefixed);
         let shown = format!("{k:?}");
         assert!(!shown.contains(k.as_str()));
         assert!(shown.contains(k.prefix()));

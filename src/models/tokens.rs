@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::events::{self, EventKind};
 use super::hooks::Actor;
-use super::{Digest, TokenKey, User, UserId, clock};
+use super::{Digest, KeyFormat, TokenKey, User, UserId, clock};
 use crate::crypto::Sealer;
 use crate::db::{DbConnection, DbError};
 use crate::on_backend;
@@ -61,11 +61,22 @@ const MAX_ATTEMPTS: usize = 8;
 pub struct Tokens {
     sealer: Sealer,
     ttl: Option<Duration>,
+    format: KeyFormat,
 }
 
 impl Tokens {
     pub fn new(sealer: Sealer, ttl: Option<Duration>) -> Tokens {
-        Tokens { sealer, ttl }
+        Tokens {
+            sealer,
+            ttl,
+            format: KeyFormat::default(),
+        }
+    }
+
+    /// New keys in `format` (`TOKEN_FORMAT`); keys of every format keep
+    /// authenticating whatever it is.
+    pub fn with_format(self, format: KeyFormat) -> Tokens {
+        Tokens { format, ..self }
     }
 
     /// The post-insert hook that gives every new user a token.
@@ -213,7 +224,7 @@ impl Tokens {
         actor: Actor<'_>,
         now: NaiveDateTime,
     ) -> Result<Option<TokenKey>, DbError> {
-        self.insert_key_if_absent(conn, user_id, TokenKey::generate(), actor, now)
+        self.insert_key_if_absent(conn, user_id, TokenKey::generate(self.format), actor, now)
     }
 
     /// Stores a given key (an import from DRF) unless the user has a token.
@@ -252,7 +263,7 @@ impl Tokens {
         kind: EventKind,
     ) -> Result<Option<TokenKey>, DbError> {
         let now = clock::now();
-        let key = TokenKey::generate();
+        let key = TokenKey::generate(self.format);
         let row = self.new_row(user_id, &key, now);
         let replaced = conn.transaction(|conn| {
             let target = tokens::table.filter(tokens::user_id.eq(user_id));

@@ -36,7 +36,8 @@ pub struct Domain {
 impl Domain {
     /// The domain as `settings` configure it, with the token hook registered.
     pub fn new(settings: &Settings, secret: &SecretKey) -> Domain {
-        let tokens = Tokens::new(Sealer::new(secret), settings.token_ttl);
+        let tokens =
+            Tokens::new(Sealer::new(secret), settings.token_ttl).with_format(settings.token_format);
         let mut hooks = UserHooks::new();
         hooks.register("create_token", tokens.post_insert_hook());
         Domain {

@@ -5,6 +5,8 @@ mod common;
 
 mod authentication;
 mod encodings;
+mod forward_auth;
+mod key_format;
 mod methods;
 mod probes;
 mod register;

@@ -180,7 +180,7 @@ fn trace_log_holds_no_secret() {
         .send()
         .unwrap();
     assert_eq!(response.status(), 200);
-    let unknown = TokenKey::generate();
+    let unknown = TokenKey::generate(authtoken::models::KeyFormat::Drf);
     secrets.key("an unknown key", unknown.as_str());
     for value in [
         format!("Token {}", unknown.as_str()),
@@ -392,7 +392,7 @@ fn debug_of_types_holding_secrets_is_redacted() {
         date_joined: chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc(),
         last_login: None,
     };
-    let key = TokenKey::generate();
+    let key = TokenKey::generate(authtoken::models::KeyFormat::Drf);
     let secret = SecretKey::from_bytes(SECRET.as_bytes());
     let sealer = Sealer::new(&secret);
     let sealed = sealer.seal(key.as_str().as_bytes(), 7);
