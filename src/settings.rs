@@ -351,7 +351,9 @@ mod tests {
             "TOKEN_FORMAT"
         );
         assert_eq!(
-            settings(&[("TOKEN_FORMAT", "prefixed")]).unwrap().token_format,
+            settings(&[("TOKEN_FORMAT", "prefixed")])
+                .unwrap()
+                .token_format,
             KeyFormat::Prefixed
         );
     }
