@@ -51,15 +51,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
                     .add(("Cross-Origin-Resource-Policy", "same-origin")),
             )
             .route("", web::get().to(index))
-            .service(resource("/", "GET").route(web::get().to(index)))
+            .route("", web::head().to(index))
+            .service(page("/", "GET, HEAD", index))
             .service(
-                resource("/login/", "GET, POST")
-                    .route(web::get().to(login::form))
+                page("/login/", "GET, HEAD, POST", login::form)
                     .route(web::post().to(login::submit)),
             )
             .service(resource("/logout/", "POST").route(web::post().to(login::logout)))
-            .service(resource("/users/", "GET").route(web::get().to(users::list)))
-            .service(resource("/users/{id}/", "GET").route(web::get().to(user_detail::show)))
+            .service(page("/users/", "GET, HEAD", users::list))
+            .service(page("/users/{id}/", "GET, HEAD", user_detail::show))
             .service(
                 resource("/users/{id}/token/regenerate/", "POST")
                     .route(web::post().to(actions::regenerate)),
@@ -77,6 +77,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
             )
             .default_service(web::to(errors::not_found)),
     );
+}
+
+/// A page: `GET` and `HEAD` (the same answer without its body) by `handler`.
+fn page<F, Args>(path: &str, allow: &'static str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args> + Clone,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    resource(path, allow)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
 }
 
 /// A resource whose other methods get an HTML 405 naming the allowed ones.

@@ -47,3 +47,56 @@ async fn over_https_the_cookie_is_host_prefixed_and_secure() {
     assert!(cookie.contains("Path=/"), "{cookie}");
     assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
 }
+
+/// `HEAD` answers wherever `GET` does: the same status and headers, no body.
+#[tokio::test]
+async fn head_works_wherever_get_does() {
+    let app = spawn_app().await;
+    let (client, admin) = signed_in(&app).await;
+    let user_page = format!("/admin/users/{}/", admin.id);
+    for path in ["/admin/login/", "/admin/users/", user_page.as_str()] {
+        let get = client.get(path).await;
+        let head = Page::read(client.http.head(app.url(path)).send().await.unwrap()).await;
+        assert_eq!(head.status, get.status, "{path}");
+        assert_eq!(
+            head.status,
+            if path == "/admin/login/" { 302 } else { 200 },
+            "{path}"
+        );
+        assert_eq!(head.body, "", "{path}");
+        assert_eq!(
+            head.header("content-type"),
+            get.header("content-type"),
+            "{path}"
+        );
+        assert_eq!(head.header("cache-control"), Some("no-store"), "{path}");
+    }
+    // `/admin/` redirects either way.
+    let head = Page::read(client.http.head(app.url("/admin/")).send().await.unwrap()).await;
+    assert_eq!(head.status, 302);
+    // An anonymous HEAD is sent to the sign-in like a GET.
+    let anonymous = Client::new(&app);
+    let head = Page::read(
+        anonymous
+            .http
+            .head(app.url("/admin/users/"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(head.status, 302);
+    assert_eq!(head.location(), Some("/admin/login/?next=/admin/users/"));
+    // Other methods are refused with the page's methods.
+    let put = Page::read(
+        client
+            .http
+            .put(app.url("/admin/users/"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(put.status, 405);
+    assert_eq!(put.header("allow"), Some("GET, HEAD"));
+}
