@@ -110,6 +110,7 @@ wrk_run() {
   echo "${line#BENCH }"
 }
 me_run() { BENCH_TOKENS="$WORK/tokens" BENCH_PATHS=/api/auth/me/ wrk_run "$1" get.lua $CONNECTIONS 2 "$2"; }
+verify_run() { BENCH_TOKENS="$WORK/tokens" BENCH_PATHS=/api/auth/verify/ wrk_run "$1" get.lua $CONNECTIONS 2 "$2"; }
 signin_run() { BENCH_PASSWORD="$PASSWORD" BENCH_USERS=$SIGNIN_CLIENTS wrk_run "$1" signin.lua $SIGNIN_CLIENTS 1 "$2"; }
 
 field() { echo "$1" | awk -v n="$2" '{print $n}'; }
@@ -271,7 +272,7 @@ run_database() {
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Token $(head -1 "$WORK/tokens")" "$BASE/api/auth/me/")
   [ "$code" = 200 ] || die "GET /api/auth/me/ with a seeded key answered $code"
 
-  local r_health r_me r_storm_me r_storm_si r_signin r_admin="" admin_note="" r_pgdef=""
+  local r_health r_me r_verify r_storm_me r_storm_si r_signin r_admin="" admin_note="" r_pgdef=""
   local rounds_h=() rounds_m=() half=$(( DURATION / 2 > 3 ? DURATION / 2 : 3 )) i line
   log "$label: warm-up"
   wrk_run warm get.lua $CONNECTIONS 2 3 >/dev/null
@@ -294,6 +295,11 @@ run_database() {
     done
   }
   hm_rounds a
+
+  # Forward auth: the same lookup as me/, answered in headers.
+  wait_idle verify/
+  r_verify=$(verify_run verify "$half")
+  log "$label: GET /api/auth/verify/  $(show "$r_verify")"
 
   # The storm: 16 clients sign in without pause; after 3 s (the hash queue
   # is full by then) me/ is measured beside them.
@@ -359,7 +365,7 @@ run_database() {
   fi
   if [ "$db" = postgres ]; then psql "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null; fi
 
-  write_block "$db" "$label" "$r_health" "$r_me" "$r_storm_me" "$r_storm_si" "$r_signin" "$r_admin" "$admin_note" "$hwm" "$r_pgdef"
+  write_block "$db" "$label" "$r_health" "$r_me" "$r_storm_me" "$r_storm_si" "$r_signin" "$r_admin" "$admin_note" "$hwm" "$r_pgdef" "$r_verify"
 }
 
 profile_me() {
@@ -381,7 +387,7 @@ profile_me() {
 }
 
 write_block() {
-  local db=$1 label=$2 h=$3 m=$4 sm=$5 ss=$6 si=$7 a=$8 anote=$9 hwm=${10} pgdef=${11}
+  local db=$1 label=$2 h=$3 m=$4 sm=$5 ss=$6 si=$7 a=$8 anote=$9 hwm=${10} pgdef=${11} v=${12}
   local block="$WORK/block-$db.md"
   local me_ratio storm_ratio pool_default
   me_ratio=$(ratio "$(field "$m" 3)" "$(field "$h" 3)")
@@ -407,6 +413,7 @@ write_block() {
     echo "|---|---:|---:|---:|---:|"
     row 'GET /healthz (no database: the ceiling)' "$h"
     row 'GET /api/auth/me/' "$m"
+    row 'GET /api/auth/verify/ (forward auth)' "$v"
     row "GET /api/auth/me/ while $SIGNIN_CLIENTS clients sign in" "$sm"
     row '… those sign-ins (POST /api-token-auth/)' "$ss"
     row "POST /api-token-auth/ alone, $SIGNIN_CLIENTS clients" "$si"
@@ -418,12 +425,15 @@ write_block() {
     echo
     echo "| target | measured | |"
     echo "|---|---:|---|"
+    # The targets of issue 14 (the token check close to the machine's limit).
     if [ "$db" = sqlite ]; then
-      echo "| me/ ≥ 0.3 × /healthz | $me_ratio | $(verdict ge "$me_ratio" 0.3) |"
+      echo "| me/ ≥ 0.5 × /healthz | $me_ratio | $(verdict ge "$me_ratio" 0.5) |"
+      echo "| me/ during the storm ≥ 0.8 × me/ | $storm_ratio | $(verdict ge "$storm_ratio" 0.8) |"
     else
-      echo "| (me/ ÷ /healthz, targeted on SQLite only) | $me_ratio | |"
+      echo "| me/ ≥ 0.2 × /healthz | $me_ratio | $(verdict ge "$me_ratio" 0.2) |"
+      echo "| me/ during the storm, ÷ me/ | $storm_ratio | |"
     fi
-    echo "| me/ during the storm ≥ 0.6 × me/ | $storm_ratio | $(verdict ge "$storm_ratio" 0.6) |"
+    echo "| verify/ ÷ me/ | $(ratio "$(field "$v" 3)" "$(field "$m" 3)") | |"
     echo "| me/ p99 < 5 ms | $(field "$m" 5) ms | $(verdict lt "$(field "$m" 5)" 5) |"
     echo "| peak memory < 50 MB | $(awk -v k="$hwm" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }') MB | $(verdict lt "$((hwm * 1024))" 50000000) |"
     if [ -n "$NOISY" ]; then

@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 use super::manager::{ConnectionManager, Suspicion};
 use super::sqlite::SqlitePragmas;
 use super::url::Backend;
-use super::{AsOutage, DbConnection, DbError, Outage};
+use super::{AsOutage, DbConnection, DbError, LocalReads, Outage};
 use crate::settings::Settings;
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
@@ -28,6 +28,8 @@ pub struct Database {
     /// caller has its answer, or a 503, within `DATABASE_TIMEOUT`.
     gate: Arc<Semaphore>,
     timeout: Duration,
+    /// SQLite only: reads that may run on the calling worker.
+    local: Option<LocalReads>,
 }
 
 impl Database {
@@ -52,6 +54,7 @@ impl Database {
             suspicion,
             gate: Arc::new(Semaphore::new(settings.db_pool_size as usize)),
             timeout: settings.db_timeout,
+            local: settings.database_url.sqlite_path().map(LocalReads::new),
         }
     }
 
@@ -121,6 +124,12 @@ impl Database {
             Ok(result) => result,
             Err(_) => Err(E::from(DbError::from(Outage::BlockingPoolShutDown))),
         }
+    }
+
+    /// Worker-local reads, for the token check (SQLite only; see
+    /// `LocalReads` for why they never wait).
+    pub fn local_reads(&self) -> Option<&LocalReads> {
+        self.local.as_ref()
     }
 
     pub fn state(&self) -> r2d2::State {

@@ -116,9 +116,9 @@ impl ConnectionManager {
 }
 
 /// Device and inode of the file at `path`.
-type FileId = (u64, u64);
+pub(super) type FileId = (u64, u64);
 
-fn file_id(path: &str) -> Option<FileId> {
+pub(super) fn file_id(path: &str) -> Option<FileId> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 

@@ -8,12 +8,14 @@
 //! - `sqlite`: how SQLite files are opened and the PRAGMAs of every
 //!   connection;
 //! - `database`: the pool and the async gate in front of it;
+//! - `local_reads`: SQLite reads on the calling worker, which never wait;
 //! - `migrations`: the embedded migrations and `prepare_database`;
 //! - `error`: `DbError` and what an outage is.
 
 mod connection;
 mod database;
 mod error;
+mod local_reads;
 mod manager;
 mod migrations;
 mod sqlite;
@@ -22,6 +24,7 @@ mod url;
 pub use connection::DbConnection;
 pub use database::{Database, Pool, PooledConnection};
 pub use error::{AsOutage, DbError, Outage};
+pub use local_reads::LocalReads;
 pub use manager::{ConnectionManager, ManagerError, PoolConnection};
 pub use migrations::{MigrationError, PrepareError, prepare_database, run_pending_migrations};
 pub use url::{Backend, DatabaseUrl, redact_url, sqlite_path};

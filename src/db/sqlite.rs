@@ -62,7 +62,7 @@ pub fn open_existing(path: &str) -> Result<DbConnection, ConnectionError> {
 }
 
 /// A SQLite URI that opens `path` only if it exists (`mode=rw`).
-fn existing_file_uri(path: &str) -> String {
+pub(super) fn existing_file_uri(path: &str) -> String {
     if path.is_empty() || path.starts_with(":memory:") {
         return path.to_string();
     }

@@ -6,7 +6,6 @@
 //! counted, and parallel correct ones are not refused for each other.
 
 use chrono::{NaiveDateTime, TimeDelta};
-use diesel::dsl::{count_star, min};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
@@ -61,27 +60,27 @@ pub fn reserve(
                 .filter(login_failures::at.le(since)),
         )
         .execute(conn)?;
+        // One statement, so one snapshot: with two (failures, then pending
+        // ones) a check finishing in between would be counted in neither.
+        let rows: Vec<(bool, NaiveDateTime)> = login_failures::table
+            .filter(login_failures::scope.eq(scope))
+            .select((login_failures::pending, login_failures::at))
+            .load(conn)?;
         let stale = now - PENDING_FOR_AT_MOST;
-        let in_scope = login_failures::table.filter(login_failures::scope.eq(scope));
-        let (failures, oldest): (i64, Option<NaiveDateTime>) = in_scope
-            .filter(
-                login_failures::pending
-                    .eq(false)
-                    .or(login_failures::at.le(stale)),
-            )
-            .select((count_star(), min(login_failures::at)))
-            .first(conn)?;
-        if failures >= i64::from(limit) {
+        let is_failure = |(pending, at): &(bool, NaiveDateTime)| !pending || *at <= stale;
+        let failures = rows.iter().filter(|row| is_failure(row)).count();
+        let oldest = rows
+            .iter()
+            .filter(|row| is_failure(row))
+            .map(|(_, at)| *at)
+            .min();
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        if failures >= limit {
             return Ok(Reservation::Full {
                 oldest: oldest.unwrap_or(now),
             });
         }
-        let pending: i64 = in_scope
-            .filter(login_failures::pending.eq(true))
-            .filter(login_failures::at.gt(stale))
-            .count()
-            .get_result(conn)?;
-        if failures + pending >= i64::from(limit) {
+        if rows.len() >= limit {
             return Ok(Reservation::InFlight);
         }
         let id: i32 = diesel::insert_into(login_failures::table)

@@ -48,7 +48,7 @@ impl std::fmt::Debug for TokenKey {
 }
 
 /// The SHA-256 hex of a key: what the database stores and looks up.
-#[derive(Debug, Clone, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
 #[diesel(sql_type = Text)]
 pub struct Digest(String);
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
 
 use super::events::{self, EventKind};
 use super::hooks::Actor;
@@ -55,6 +56,39 @@ const LAST_USED_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 /// Rounds of re-reading when another request changed the token under us.
 const MAX_ATTEMPTS: usize = 8;
+
+/// The token of a digest joined to its user. `digest` is unique, so no
+/// `LIMIT`: diesel binds a `LIMIT` as a parameter, which the bundled SQLite
+/// (3.50) reads while planning, so it re-prepared the cached statement at
+/// every execution (twice the CPU per request, BENCHMARKS.md). Run on the
+/// backend's own connection: through the `MultiConnection` diesel writes
+/// the SQL text anew at every execution (13 % fewer `me/` requests).
+macro_rules! lookup {
+    ($conn:expr, $digest:expr) => {
+        tokens::table
+            .inner_join(users::table)
+            .filter(tokens::digest.eq($digest))
+            .select((User::as_select(), TokenRow::as_select()))
+            .get_result::<(User, TokenRow)>($conn)
+            .optional()
+    };
+}
+
+/// Records a use of the token `digest` of `user_id` at `at`, unless it was
+/// replaced meanwhile or a later use is already recorded.
+pub fn touch_last_used(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    digest: &Digest,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    on_backend!(conn, c => diesel::update(tokens::table.find(user_id))
+        .filter(tokens::digest.eq(digest))
+        .filter(tokens::last_used.is_null().or(tokens::last_used.lt(at)))
+        .set(tokens::last_used.eq(at))
+        .execute(c))?;
+    Ok(())
+}
 
 /// The token operations, with the sealing key and the lifetime they need.
 #[derive(Clone, Debug)]
@@ -130,40 +164,45 @@ impl Tokens {
         conn: &mut DbConnection,
         digest: &Digest,
     ) -> Result<AuthOutcome, DbError> {
-        // `digest` is unique, so no `LIMIT`: diesel binds a `LIMIT` as a
-        // parameter, which the bundled SQLite (3.50) reads while planning,
-        // so it re-prepared the cached statement at every execution: an
-        // authenticated request cost twice the CPU (BENCHMARKS.md).
-        // On the backend's own connection: through the `MultiConnection`
-        // diesel writes the SQL text anew at every execution (`me/` served
-        // 13 % more requests without it).
-        let found = on_backend!(conn, c => tokens::table
-            .inner_join(users::table)
-            .filter(tokens::digest.eq(digest))
-            .select((User::as_select(), TokenRow::as_select()))
-            .get_result::<(User, TokenRow)>(c)
-            .optional())?;
-        let Some((user, mut token)) = found else {
-            return Ok(AuthOutcome::Unknown);
+        let found = on_backend!(conn, c => lookup!(c, digest))?;
+        let (mut outcome, touch) = self.judge(found, clock::now());
+        if let (Some(at), AuthOutcome::Valid(_, token)) = (touch, &mut outcome) {
+            touch_last_used(conn, token.user_id, digest, at)?;
+            token.last_used = Some(at);
+        }
+        Ok(outcome)
+    }
+
+    /// The same lookup on a SQLite connection of its own (a worker's
+    /// read-only one): no write; `last_used` is the caller's to record.
+    pub fn lookup_sqlite(
+        &self,
+        conn: &mut SqliteConnection,
+        digest: &Digest,
+    ) -> QueryResult<Option<(User, TokenRow)>> {
+        lookup!(conn, digest)
+    }
+
+    /// What a lookup's result means at `now`, and, for a valid token whose
+    /// `last_used` is due (at most once a minute), the time to record.
+    pub fn judge(
+        &self,
+        found: Option<(User, TokenRow)>,
+        now: NaiveDateTime,
+    ) -> (AuthOutcome, Option<NaiveDateTime>) {
+        let Some((user, token)) = found else {
+            return (AuthOutcome::Unknown, None);
         };
         if !user.is_active {
-            return Ok(AuthOutcome::Inactive);
+            return (AuthOutcome::Inactive, None);
         }
-        let now = clock::now();
         if self.is_expired(&token, now) {
-            return Ok(AuthOutcome::Expired);
+            return (AuthOutcome::Expired, None);
         }
-        if token
+        let due = token
             .last_used
-            .is_none_or(|t| now.signed_duration_since(t) >= LAST_USED_RESOLUTION)
-        {
-            on_backend!(conn, c => diesel::update(tokens::table.find(token.user_id))
-                .filter(tokens::digest.eq(digest))
-                .set(tokens::last_used.eq(now))
-                .execute(c))?;
-            token.last_used = Some(now);
-        }
-        Ok(AuthOutcome::Valid(user, token))
+            .is_none_or(|t| now.signed_duration_since(t) >= LAST_USED_RESOLUTION);
+        (AuthOutcome::Valid(user, token), due.then_some(now))
     }
 
     pub fn find(

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod failure;
+mod last_used;
 mod sign_in;
 mod tokens;
 
@@ -23,6 +24,7 @@ use crate::crypto::{Sealer, SecretKey};
 use crate::db::Database;
 use crate::models::{Tokens, UserHooks};
 use crate::settings::Settings;
+use last_used::LastUsedWriter;
 
 /// What the services share: the database and the domain's parts.
 pub struct Domain {
@@ -31,6 +33,8 @@ pub struct Domain {
     pub hooks: UserHooks,
     pub hasher: PasswordHasher,
     pub throttle: LoginThrottle,
+    /// SQLite: `last_used` of tokens checked on a worker-local read.
+    pub last_used: Option<LastUsedWriter>,
 }
 
 impl Domain {
@@ -40,8 +44,10 @@ impl Domain {
             Tokens::new(Sealer::new(secret), settings.token_ttl).with_format(settings.token_format);
         let mut hooks = UserHooks::new();
         hooks.register("create_token", tokens.post_insert_hook());
+        let db = Database::new(settings);
         Domain {
-            db: Database::new(settings),
+            last_used: db.local_reads().map(|_| LastUsedWriter::start(db.clone())),
+            db,
             hasher: PasswordHasher::new(
                 settings.bcrypt_cost,
                 settings.password_hash_concurrency,

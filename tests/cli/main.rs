@@ -6,7 +6,7 @@ mod common;
 
 use std::process::{Command, Output};
 
-use common::{SECRET, TestDatabase};
+use common::{SECRET, TestDatabase, spawn_app};
 
 const BIN: &str = env!("CARGO_BIN_EXE_authtoken");
 
@@ -292,4 +292,38 @@ fn unsafe_kill(pid: u32) {
         .args(["-TERM", &pid.to_string()])
         .status()
         .unwrap();
+}
+
+/// A change made by the command line is refused by a running server from
+/// its next request: nothing is cached (on SQLite the worker-local read
+/// sees the command's commit).
+#[tokio::test]
+async fn command_line_changes_reach_a_running_server_at_once() {
+    let app = spawn_app().await;
+    let user = app.create_user("dana", "correct horse", false);
+    let key = app.token_of(user.id);
+    async fn me(app: &common::TestApp, key: &str) -> (u16, String) {
+        common::status_body(app.get_with_token("/api/auth/me/", key).await).await
+    }
+    assert_eq!(me(&app, &key).await.0, 200);
+    let secret = [("SECRET_KEY", SECRET)];
+
+    let out = authtoken(&app.db, &["drf_create_token", "-r", "dana"], &secret);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let new_key = token_line_key(&stdout(&out), "dana");
+    assert_eq!(
+        me(&app, &key).await,
+        (401, r#"{"detail":"Invalid token."}"#.to_string())
+    );
+    assert_eq!(me(&app, &new_key).await.0, 200);
+
+    let out = authtoken(&app.db, &["user", "deactivate", "dana"], &secret);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        me(&app, &new_key).await,
+        (401, r#"{"detail":"User inactive or deleted."}"#.to_string())
+    );
+    let out = authtoken(&app.db, &["user", "activate", "dana"], &secret);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(me(&app, &new_key).await.0, 200);
 }

@@ -10,6 +10,7 @@ mod contract;
 mod crash;
 mod fuzz;
 mod hostile;
+mod local_reads;
 mod outage;
 mod secrets;
 mod shutdown;
