@@ -68,6 +68,15 @@ impl Database {
         self.run_within(self.timeout, f)
     }
 
+    /// `run` if the pool has an idle connection right now; `None` if not.
+    pub fn run_if_idle<T, E>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Option<Result<T, E>> {
+        let mut conn = self.pool.try_get()?;
+        Some(f(&mut conn))
+    }
+
     /// `run`, waiting at most `timeout` for a connection.
     fn run_within<T, E>(
         &self,

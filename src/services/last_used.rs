@@ -81,14 +81,21 @@ fn write_loop(db: &Database, shared: &Shared) {
             (std::mem::take(&mut pending.uses), pending.stopping)
         };
         if !uses.is_empty() {
-            let written = db.run(|conn| {
+            let write = |conn: &mut crate::db::DbConnection| {
                 conn.transaction(|conn| {
                     for ((user, digest), at) in &uses {
                         touch_last_used(conn, *user, digest, *at)?;
                     }
                     Ok::<_, DbError>(())
                 })
-            });
+            };
+            // While stopping, only on a connection the pool has at hand: a
+            // server going down does not wait for a database that went away.
+            let written = if stopping {
+                db.run_if_idle(write).unwrap_or(Ok(()))
+            } else {
+                db.run(write)
+            };
             if let Err(e) = written {
                 log::warn!(
                     "could not record when {} tokens were last used: {}",
