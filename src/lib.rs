@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod crypto;
 pub mod db;
+pub mod http;
 pub mod models;
 pub mod schema;
 pub mod settings;

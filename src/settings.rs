@@ -47,6 +47,7 @@ pub struct Settings {
     pub admin_session_ttl: Duration,
     pub secure_cookies: bool,
     pub shutdown_timeout: Duration,
+    pub body_timeout: Duration,
     pub workers: usize,
 }
 
@@ -71,6 +72,7 @@ impl std::fmt::Debug for Settings {
             .field("admin_session_ttl", &self.admin_session_ttl)
             .field("secure_cookies", &self.secure_cookies)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("body_timeout", &self.body_timeout)
             .field("workers", &self.workers)
             .finish()
     }
@@ -193,6 +195,10 @@ impl Settings {
                 .map(|v| parse_duration(&v).map_err(|p| bad("SHUTDOWN_TIMEOUT", p)))
                 .transpose()?
                 .unwrap_or(Duration::from_secs(30)),
+            body_timeout: get("BODY_TIMEOUT")
+                .map(|v| parse_duration(&v).map_err(|p| bad("BODY_TIMEOUT", p)))
+                .transpose()?
+                .unwrap_or(Duration::from_secs(10)),
             workers: parse_in_range(get("WORKERS"), "WORKERS", cores, 1, 1024)?,
             database_url,
         })
@@ -316,6 +322,7 @@ mod tests {
         assert_eq!(s.login_throttle.count, 5);
         assert_eq!(s.login_throttle.period, Duration::from_secs(60));
         assert_eq!(s.db_timeout, Duration::from_secs(5));
+        assert_eq!(s.body_timeout, Duration::from_secs(10));
         assert_eq!(s.admin_session_ttl, Duration::from_secs(8 * 3600));
     }
 

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use actix_web::dev::{Server, Service};
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::middleware::{self, DefaultHeaders, Logger};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use futures_util::future::{Either, ready};
 
@@ -13,7 +13,7 @@ use crate::crypto::{SecretError, SecretKey, SecretSource};
 use crate::db::{prepare_database, sqlite_path};
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::{admin, api};
+use crate::{admin, api, http};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -77,6 +77,7 @@ impl Application {
                     let call = srv.call(req);
                     Either::Right(async move { Ok(call.await?.map_into_left_body()) })
                 })
+                .wrap(middleware::from_fn(http::body_deadline::body_deadline))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))
@@ -91,7 +92,7 @@ impl Application {
                 )
                 .configure(api::configure)
                 .configure(|cfg| admin::configure(cfg, &admin_state))
-                .service(actix_files::Files::new("/static", static_dir.clone()))
+                .service(http::static_files::service(static_dir.clone()))
                 .default_service(web::to(not_found))
         })
         .workers(workers)

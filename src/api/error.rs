@@ -11,6 +11,7 @@ use crate::db::{AsOutage, DbError};
 use crate::models::CreateUserError;
 
 pub const SERVER_ERROR: &str = "A server error occurred.";
+pub const REQUEST_TIMEOUT: &str = "Timed out waiting for the request body.";
 pub const UNAVAILABLE: &str = "Service temporarily unavailable, try again later.";
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("405: {method}")]
     MethodNotAllowed { method: String, allow: &'static str },
+    /// 408, and the connection is closed: the body did not arrive within
+    /// `BODY_TIMEOUT`.
+    #[error("408")]
+    RequestTimeout,
     #[error("413")]
     PayloadTooLarge { limit: usize },
     #[error("415: {0}")]
@@ -103,6 +108,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Fields(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -124,6 +130,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { method, .. } => {
                 json!({ "detail": format!("Method \"{method}\" not allowed.") })
             }
+            ApiError::RequestTimeout => json!({ "detail": REQUEST_TIMEOUT }),
             ApiError::PayloadTooLarge { limit } => json!({
                 "detail": format!("Request body is too large (the limit is {limit} bytes).")
             }),
@@ -159,6 +166,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Busy | ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_BUSY.to_string()));
+            }
+            ApiError::RequestTimeout => {
+                response.force_close();
             }
             _ => {}
         }
