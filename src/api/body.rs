@@ -11,6 +11,10 @@
 //! is a parse error; in forms and multipart text parts it becomes U+FFFD, as
 //! Django's `errors='replace'` does.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
 use actix_web::error::PayloadError;
 use actix_web::http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use actix_web::web::Bytes;
@@ -126,9 +130,35 @@ pub async fn parse(content_type: Option<&[u8]>, body: Bytes) -> Result<Body, Bod
             .map_err(|e| BodyError::Parse(format!("Form parse error - {e}"))),
         Parser::Multipart => {
             let header = HeaderValue::from_bytes(raw).map_err(|_| unsupported())?;
-            multipart(header, body).await
+            // The whole body is in memory: actix-multipart waiting for more
+            // (it does on some truncated bodies) would wait forever.
+            in_memory(multipart(header, body))
+                .unwrap_or_else(|| Err(multipart_error("Multipart stream is incomplete")))
         }
     }
+}
+
+/// Runs `future` to completion as long as it makes progress by itself:
+/// `None` when it waits without having asked to be polled again.
+fn in_memory<F: Future>(future: F) -> Option<F::Output> {
+    struct Woken(AtomicBool);
+    impl Wake for Woken {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let woken = Arc::new(Woken(AtomicBool::new(false)));
+    let waker = Waker::from(woken.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    for _ in 0..10_000 {
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(output) => return Some(output),
+            Poll::Pending if woken.0.swap(false, Ordering::Relaxed) => {}
+            Poll::Pending => return None,
+        }
+    }
+    None
 }
 
 fn multipart_error(reason: impl std::fmt::Display) -> BodyError {
@@ -320,6 +350,13 @@ mod tests {
                 b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx",
             ),
             ("multipart/form-data; boundary=XyZ", b"no boundary at all"),
+            // actix-multipart waits for more here; the body is all there is.
+            (
+                "multipart/form-data; boundary=XyZ",
+                b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"",
+            ),
+            ("multipart/form-data; boundary=XyZ", b"--XyZ"),
+            ("multipart/form-data; boundary=XyZ", b"--XyZ\r\n"),
         ] {
             match run(Some(content_type), body) {
                 Err(BodyError::Parse(detail)) => {
