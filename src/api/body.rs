@@ -289,6 +289,9 @@ mod tests {
             "JSON parse error - recursion limit exceeded at line 1 column 128"
         );
         assert!(detail(b"{\"a\": \"\xff\"}").starts_with("JSON parse error - invalid unicode"));
+        // What Python accepts and serde_json does not.
+        assert!(detail(b"[1e400]").starts_with("JSON parse error - number out of range"));
+        assert!(detail(br#"{"a": "\ud800"}"#).starts_with("JSON parse error - "));
     }
 
     #[test]
@@ -356,6 +359,14 @@ mod tests {
                 b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"",
             ),
             ("multipart/form-data; boundary=XyZ", b"--XyZ"),
+            (
+                "multipart/form-data; boundary=XyZ",
+                b"--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--\r\n",
+            ),
+            (
+                "multipart/form-data; boundary=XyZ",
+                b"--XyZ\r\nContent-Disposition: form-data\r\n\r\nx\r\n--XyZ--\r\n",
+            ),
             ("multipart/form-data; boundary=XyZ", b"--XyZ\r\n"),
         ] {
             match run(Some(content_type), body) {

@@ -254,6 +254,8 @@ mod tests {
         (JSON, b"1", "NF:Invalid data. Expected a dictionary, but got int."),
         (JSON, b"-1", "NF:Invalid data. Expected a dictionary, but got int."),
         (JSON, b"1.5", "NF:Invalid data. Expected a dictionary, but got float."),
+        // DRF: `int` (serde_json holds integers beyond 64 bits as floats).
+        (JSON, b"100000000000000000000000", "NF:Invalid data. Expected a dictionary, but got float."),
         (JSON, b"true", "NF:Invalid data. Expected a dictionary, but got bool."),
         (JSON, b"null", "NF:No data provided"),
         (JSON, b"{\"a\": \"x\", \"b\": \"y\", \"c\": \"z\", \"d\": \"w\", \"e\": \"v\", \"f\": \"u\"}", "a:V:\"x\" b:V:\"y\" c:V:\"z\" d:V:\"w\" e:V:\"v\" f:V:\"u\""),
