@@ -15,12 +15,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let serving = matches!(cli.command, None | Some(Command::Serve));
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(if serving {
-        "info"
-    } else {
-        "warn"
-    }))
-    .init();
+    authtoken::http::log::init(if serving { "info" } else { "warn" });
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(e) => {

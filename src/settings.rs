@@ -39,6 +39,8 @@ pub struct Settings {
     pub admin_session_ttl: Duration,
     pub secure_cookies: bool,
     pub shutdown_timeout: Duration,
+    /// How long a request body may take to arrive (`BODY_TIMEOUT`).
+    pub body_timeout: Duration,
     pub workers: usize,
 }
 
@@ -157,6 +159,10 @@ impl Settings {
                 .map(|v| parse_duration(&v).map_err(|p| bad("SHUTDOWN_TIMEOUT", p)))
                 .transpose()?
                 .unwrap_or(Duration::from_secs(30)),
+            body_timeout: get("BODY_TIMEOUT")
+                .map(|v| parse_duration(&v).map_err(|p| bad("BODY_TIMEOUT", p)))
+                .transpose()?
+                .unwrap_or(Duration::from_secs(10)),
             workers: parse_in_range(get("WORKERS"), "WORKERS", cores, 1, 1024)?,
             database_url,
         })
@@ -291,6 +297,7 @@ mod tests {
         assert_eq!(s.login_throttle.count, 5);
         assert_eq!(s.login_throttle.period, Duration::from_secs(60));
         assert_eq!(s.db_timeout, Duration::from_secs(5));
+        assert_eq!(s.body_timeout, Duration::from_secs(10));
         assert_eq!(s.admin_session_ttl, Duration::from_secs(8 * 3600));
     }
 

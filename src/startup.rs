@@ -14,7 +14,7 @@ use crate::db::{PrepareError, prepare_database};
 use crate::http::failure_log;
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::{admin, api};
+use crate::{admin, api, http};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -79,6 +79,7 @@ impl Application {
                     Either::Right(async move { Ok(call.await?.map_into_left_body()) })
                 })
                 .wrap(middleware::from_fn(failure_log::log_failures))
+                .wrap(middleware::from_fn(http::body_deadline::body_deadline))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))
@@ -93,7 +94,7 @@ impl Application {
                 )
                 .configure(api::configure)
                 .configure(|cfg| admin::configure(cfg, &admin_state))
-                .service(actix_files::Files::new("/static", static_dir.clone()))
+                .service(http::static_files::service(static_dir.clone()))
                 .default_service(web::to(not_found))
         })
         .workers(workers)

@@ -12,6 +12,7 @@ use crate::services::Failure;
 pub const SERVER_ERROR: &str = "A server error occurred.";
 /// DRF's `PermissionDenied` text.
 pub const MSG_PERMISSION_DENIED: &str = "You do not have permission to perform this action.";
+pub const REQUEST_TIMEOUT: &str = "Timed out waiting for the request body.";
 pub const UNAVAILABLE: &str = "Service temporarily unavailable, try again later.";
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("405: {method}")]
     MethodNotAllowed { method: String, allow: &'static str },
+    /// 408, and the connection is closed: the body did not arrive within
+    /// `BODY_TIMEOUT`.
+    #[error("408")]
+    RequestTimeout,
     #[error("413")]
     PayloadTooLarge { limit: usize },
     #[error("415: {0}")]
@@ -73,6 +78,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::Fields(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -97,6 +103,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { method, .. } => {
                 json!({ "detail": format!("Method \"{method}\" not allowed.") })
             }
+            ApiError::RequestTimeout => json!({ "detail": REQUEST_TIMEOUT }),
             ApiError::PayloadTooLarge { limit } => json!({
                 "detail": format!("Request body is too large (the limit is {limit} bytes).")
             }),
@@ -127,6 +134,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Failure(f) if f.is_temporary() => {
                 response.insert_header((header::RETRY_AFTER, Failure::RETRY_AFTER_SECS));
+            }
+            ApiError::RequestTimeout => {
+                response.force_close();
             }
             _ => {}
         }

@@ -1,12 +1,13 @@
 //! Reading a request body: the size limit, then DRF's parsers.
 
 use actix_web::HttpRequest;
+use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::web::{self, BytesMut};
 use futures_util::StreamExt;
 
 use super::ApiError;
-use super::body::{self, BodyError};
+use super::body::{self, Body, BodyError};
 use super::fields::{Fields, FieldsError};
 
 /// Request bodies over this many bytes get 413.
@@ -25,18 +26,24 @@ pub async fn read_fields(req: &HttpRequest, mut payload: web::Payload) -> Result
     // Django reads `Content-Length` bytes and nothing else: a body sent
     // without it (chunked) is not parsed, and the fields are missing.
     if declared.is_none() {
-        return Fields::from_body(body::Body::Empty).map_err(fields_error);
+        return Fields::from_body(Body::Empty).map_err(fields_error);
     }
     let mut bytes = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))?;
+        let chunk = chunk.map_err(|e| match e {
+            // The deadline of `crate::http::body_deadline`.
+            PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                ApiError::RequestTimeout
+            }
+            e => ApiError::BadRequest(format!("Could not read the request body: {e}")),
+        })?;
         if bytes.len() + chunk.len() > BODY_LIMIT {
             return Err(too_large);
         }
         bytes.extend_from_slice(&chunk);
     }
-    let parsed = body::parse(req.headers().get(header::CONTENT_TYPE), bytes.freeze())
+    let content_type = req.headers().get(header::CONTENT_TYPE);
+    let parsed = body::parse(content_type.map(|v| v.as_bytes()), bytes.freeze())
         .await
         .map_err(|e| match e {
             BodyError::UnsupportedMediaType(t) => ApiError::UnsupportedMediaType(t),

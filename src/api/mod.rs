@@ -7,7 +7,6 @@ pub mod fields;
 mod input;
 mod me;
 mod probes;
-pub mod pyjson;
 mod register;
 pub mod response;
 mod sign_in;

@@ -189,6 +189,33 @@ impl TestApp {
             .to_string()
     }
 
+    /// The token's `last_used` as stored now.
+    pub fn last_used(&self, user_id: authtoken::models::UserId) -> Option<chrono::NaiveDateTime> {
+        let domain = &self.state.domain;
+        domain
+            .db
+            .run(|conn| domain.tokens.find(conn, user_id))
+            .expect("token read")
+            .expect("a token")
+            .last_used
+    }
+
+    /// `last_used` once it is recorded: on SQLite a background writer
+    /// records it within a second of the use. `None` after 5 s.
+    pub async fn last_used_eventually(
+        &self,
+        user_id: authtoken::models::UserId,
+    ) -> Option<chrono::NaiveDateTime> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let found = self.last_used(user_id);
+            if found.is_some() || std::time::Instant::now() >= deadline {
+                return found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.client
             .post(self.url(path))

@@ -54,7 +54,7 @@ pub fn assert_shape(what: &str, status: u16, content_type: Option<&str>, body: &
             let detail = object["detail"].as_str().unwrap();
             assert!(AUTH_FAILURES.contains(&detail), "{what}: {text}");
         }
-        403 | 404 | 405 | 413 | 415 | 429 | 431 | 503 => {
+        403 | 404 | 405 | 408 | 413 | 415 | 429 | 431 | 503 => {
             assert!(is_detail, "{what}: {status} {text}")
         }
         other => panic!("{what}: unexpected status {other}: {text}"),

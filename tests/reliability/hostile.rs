@@ -3,15 +3,19 @@
 //! values. Each gets a 4xx in the contract's shape and changes nothing in
 //! the database.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
 
 use authtoken::db::DbError;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, spawn_app_with};
+use crate::common::{TestApp, TestDatabase, spawn_app_with};
 use crate::contract::{assert_shape, response_shape};
-use crate::support::{NEVER_A_HANG, RawResponse, Snapshot, raw_http, snapshot, try_read_response};
+use crate::support::{
+    ChildServer, NEVER_A_HANG, RawResponse, Snapshot, blocking_client, raw_http, snapshot,
+    try_read_response,
+};
 
 const SIGN_IN: &str = "/api-token-auth/";
 const LOGIN: &str = "/api/auth/login/";
@@ -19,6 +23,11 @@ const REGISTER: &str = "/api/auth/register/";
 const BODY_PATHS: [&str; 3] = [SIGN_IN, LOGIN, REGISTER];
 const TEN_MB: usize = 10 * 1024 * 1024;
 const PASSWORD: &str = "correct horse battery";
+/// serde_json's reasons for the hostile bodies below.
+const INVALID_UTF8_IN_JSON: &str =
+    "JSON parse error - invalid unicode code point at line 1 column 17";
+const TOO_DEEP_ARRAYS: &str = "recursion limit exceeded at line 1 column 140";
+const TOO_DEEP_OBJECTS: &str = "recursion limit exceeded at line 1 column 644";
 
 async fn app() -> (TestApp, String) {
     let app = spawn_app_with(&[("LOGIN_THROTTLE", "10000/min")]).await;
@@ -107,6 +116,76 @@ fn raw_shape(what: &str, response: &RawResponse) -> Value {
     )
 }
 
+/// What a row expects of the answer besides its status (always checked
+/// against the contract's shape).
+enum Expect {
+    /// `{"detail": <exactly this>}`.
+    Detail(String),
+    /// `{"detail": "<this>…"}`.
+    DetailStarts(&'static str),
+    /// `<field>: <messages>` among the field errors.
+    Field(&'static str, Value),
+    /// The status and the shape only.
+    Shape,
+}
+
+/// One hostile request and what it must get.
+struct Row {
+    what: &'static str,
+    content_type: String,
+    body: Vec<u8>,
+    status: u16,
+    expect: Expect,
+}
+
+fn row(
+    what: &'static str,
+    content_type: &str,
+    body: impl Into<Vec<u8>>,
+    status: u16,
+    expect: Expect,
+) -> Row {
+    Row {
+        what,
+        content_type: content_type.to_string(),
+        body: body.into(),
+        status,
+        expect,
+    }
+}
+
+/// POSTs every row to every path and checks its answer.
+async fn run_rows(app: &TestApp, paths: &[&str], rows: &[Row]) {
+    for path in paths {
+        for row in rows {
+            let what = format!("{path} {} ({} bytes)", row.what, row.body.len());
+            let response = app
+                .client
+                .post(app.url(path))
+                .header("Content-Type", &row.content_type)
+                .body(row.body.clone())
+                .send()
+                .await
+                .unwrap();
+            let (status, value) = response_shape(&what, response).await;
+            assert_eq!(status, row.status, "{what}: {value}");
+            match &row.expect {
+                Expect::Detail(detail) => assert_eq!(value["detail"], *detail, "{what}"),
+                Expect::DetailStarts(prefix) => assert!(
+                    value["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with(prefix)),
+                    "{what}: {value}"
+                ),
+                Expect::Field(field, messages) => {
+                    assert_eq!(value[*field], *messages, "{what}: {value}")
+                }
+                Expect::Shape => {}
+            }
+        }
+    }
+}
+
 fn multipart(fields: &[(&str, &str)]) -> (String, Vec<u8>) {
     let boundary = "----reliability-boundary";
     let mut body = Vec::new();
@@ -132,29 +211,28 @@ async fn bodies_over_the_limit_get_413_and_change_nothing() {
     let (multipart_type, multipart_body) = multipart(&[("username", "bob"), ("password", &big)]);
     let ten_mb =
         serde_json::to_vec(&json!({"username": "bob", "password": "y".repeat(TEN_MB)})).unwrap();
+    let too_large =
+        || Expect::Detail("Request body is too large (the limit is 65536 bytes).".into());
+    let rows = [
+        row("JSON", "application/json", json_body, 413, too_large()),
+        row(
+            "form",
+            "application/x-www-form-urlencoded",
+            form_body,
+            413,
+            too_large(),
+        ),
+        row(
+            "multipart",
+            &multipart_type,
+            multipart_body,
+            413,
+            too_large(),
+        ),
+        row("10 MB JSON", "application/json", ten_mb, 413, too_large()),
+    ];
+    run_rows(&app, &BODY_PATHS, &rows).await;
     for path in BODY_PATHS {
-        for (content_type, body) in [
-            ("application/json", json_body.clone()),
-            ("application/x-www-form-urlencoded", form_body.clone()),
-            (multipart_type.as_str(), multipart_body.clone()),
-            ("application/json", ten_mb.clone()),
-        ] {
-            let what = format!("{path} {content_type} {} bytes", body.len());
-            let response = app
-                .client
-                .post(app.url(path))
-                .header("Content-Type", content_type)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let (status, value) = response_shape(&what, response).await;
-            assert_eq!(status, 413, "{what}");
-            assert_eq!(
-                value["detail"], "Request body is too large (the limit is 65536 bytes).",
-                "{what}"
-            );
-        }
         // No Content-Length (chunked): Django reads `Content-Length` bytes,
         // so the body is not read at all and the fields are missing.
         let response = raw_chunked(
@@ -216,20 +294,23 @@ async fn headers_over_8_kib_get_431_and_change_nothing() {
         "GET /api/auth/me/ HTTP/1.1\r\nHost: x\r\nAuthorization: Token {}\r\nConnection: close\r\n\r\n",
         "b".repeat(200 * 1024)
     );
-    let response = raw(&app, huge.into_bytes()).await;
-    assert_eq!(response.status, 431);
     let mut many = String::from("GET /api/auth/me/ HTTP/1.1\r\nHost: x\r\n");
     for i in 0..120 {
         many.push_str(&format!("X-H{i}: v\r\n"));
     }
     many.push_str("Connection: close\r\n\r\n");
-    assert_eq!(raw(&app, many.into_bytes()).await.status, 431);
     // A 10 MB request line: the same.
     let url = format!(
         "GET /api/auth/me/?q={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         "q".repeat(TEN_MB)
     );
-    assert_eq!(raw(&app, url.into_bytes()).await.status, 431);
+    for (what, request) in [
+        ("200 KiB header", huge),
+        ("120 headers", many),
+        ("10 MB URL", url),
+    ] {
+        assert_eq!(raw(&app, request.into_bytes()).await.status, 431, "{what}");
+    }
     assert_eq!(snap(&app), before);
     assert_eq!(
         app.get_with_token("/api/auth/me/", &key).await.status(),
@@ -241,98 +322,60 @@ async fn headers_over_8_kib_get_431_and_change_nothing() {
 async fn invalid_utf8_and_nul_bytes_get_400_or_401_and_change_nothing() {
     let (app, key) = app().await;
     let before = snap(&app);
-    let post = |path: &str, content_type: &str, body: Vec<u8>| {
-        app.client
-            .post(app.url(path))
-            .header("Content-Type", content_type)
-            .body(body)
-    };
-    for path in BODY_PATHS {
-        // Invalid UTF-8 in JSON: Python's UnicodeDecodeError text.
-        let response = post(
-            path,
+    let nul_message = || Expect::Field("username", json!(["Null characters are not allowed."]));
+    let rows = [
+        // Invalid UTF-8 in JSON: serde_json's reason.
+        row(
+            "invalid UTF-8 in JSON",
             "application/json",
-            b"{\"username\": \"al\xffce\", \"password\": \"correct horse battery\"}".to_vec(),
-        )
-        .send()
-        .await
-        .unwrap();
-        let (status, value) = response_shape(path, response).await;
-        assert_eq!(status, 400);
-        assert_eq!(
-            value["detail"],
-            "JSON parse error - 'utf-8' codec can't decode byte 0xff in position 16: invalid start byte"
-        );
-        // Invalid UTF-8 in a form: U+FFFD, then refused as a username.
-        let response = post(
-            path,
+            &b"{\"username\": \"al\xffce\", \"password\": \"correct horse battery\"}"[..],
+            400,
+            Expect::Detail(INVALID_UTF8_IN_JSON.into()),
+        ),
+        // Invalid UTF-8 in a form, escaped or raw: U+FFFD, then refused
+        // as a username (and so also by register).
+        row(
+            "escaped invalid UTF-8 in a form",
             "application/x-www-form-urlencoded",
-            b"username=al%FFce&password=correct+horse+battery".to_vec(),
-        )
-        .send()
-        .await
-        .unwrap();
-        assert_eq!(response_shape(path, response).await.0, 400);
-        // (A raw non-UTF-8 form body is read as latin-1, as Django does:
-        // `al\xffce` is then the valid username "alÿce", so only sign-in is
-        // tried here.)
-        if path != REGISTER {
-            let response = post(
-                path,
-                "application/x-www-form-urlencoded",
-                b"username=al\xffce&password=correct+horse+battery".to_vec(),
-            )
-            .send()
-            .await
-            .unwrap();
-            assert_eq!(response_shape(path, response).await.0, 400);
-        }
+            &b"username=al%FFce&password=correct+horse+battery"[..],
+            400,
+            Expect::Shape,
+        ),
+        row(
+            "raw invalid UTF-8 in a form",
+            "application/x-www-form-urlencoded",
+            &b"username=al\xffce&password=correct+horse+battery"[..],
+            400,
+            Expect::Shape,
+        ),
         // NUL escaped in JSON and in a form: DRF's validator message.
-        let response = app
-            .post_json(
-                path,
-                &json!({"username": "al\u{0}ice", "password": "pass\u{0}word1"}),
-            )
-            .await;
-        let (status, value) = response_shape(path, response).await;
-        assert_eq!(status, 400);
-        assert_eq!(
-            value["username"],
-            json!(["Null characters are not allowed."])
-        );
-        let response = post(
-            path,
-            "application/x-www-form-urlencoded",
-            b"username=alice%00&password=correct+horse+battery".to_vec(),
-        )
-        .send()
-        .await
-        .unwrap();
-        let (status, value) = response_shape(path, response).await;
-        assert_eq!(status, 400);
-        assert_eq!(
-            value["username"],
-            json!(["Null characters are not allowed."])
-        );
-        // A raw NUL inside a JSON string is a control character.
-        let response = post(
-            path,
+        row(
+            "escaped NUL in JSON",
             "application/json",
-            b"{\"username\": \"a\x00\", \"password\": \"x\"}".to_vec(),
-        )
-        .send()
-        .await
-        .unwrap();
-        let (status, value) = response_shape(path, response).await;
-        assert_eq!(status, 400);
-        assert!(
-            value["detail"]
-                .as_str()
-                .unwrap()
-                .starts_with("JSON parse error - Invalid control character at"),
-            "{value}"
-        );
-    }
+            serde_json::to_vec(&json!({"username": "al\u{0}ice", "password": "pass\u{0}word1"}))
+                .unwrap(),
+            400,
+            nul_message(),
+        ),
+        row(
+            "escaped NUL in a form",
+            "application/x-www-form-urlencoded",
+            &b"username=alice%00&password=correct+horse+battery"[..],
+            400,
+            nul_message(),
+        ),
+        // A raw NUL inside a JSON string is a control character.
+        row(
+            "raw NUL in a JSON string",
+            "application/json",
+            &b"{\"username\": \"a\x00\", \"password\": \"x\"}"[..],
+            400,
+            Expect::DetailStarts(
+                "JSON parse error - control character (\\u0000-\\u001F) found while parsing a string at",
+            ),
+        ),
+    ];
+    run_rows(&app, &BODY_PATHS, &rows).await;
     // In the Authorization header: DRF's texts.
     for (header, detail) in [
         (
@@ -387,49 +430,44 @@ async fn invalid_utf8_and_nul_bytes_get_400_or_401_and_change_nothing() {
 async fn json_nested_100_000_deep_is_refused_and_changes_nothing() {
     let (app, _) = app().await;
     let before = snap(&app);
-    for path in BODY_PATHS {
-        // 100,000 levels is 100 KB of brackets: over the size limit.
-        for body in ["[".repeat(100_000), "{\"a\":".repeat(100_000)] {
-            let response = app
-                .client
-                .post(app.url(path))
-                .header("Content-Type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response_shape(path, response).await.0, 413, "{path}");
-        }
-        // As deep as fits in the limit: a parse error, not a crash.
-        for (body, kind) in [
-            (format!("{{\"username\": {}", "[".repeat(60_000)), "array"),
-            (
-                format!(
-                    "{{\"username\": {}1{}}}",
-                    "{\"a\":".repeat(10_000),
-                    "}".repeat(10_000)
-                ),
-                "object",
+    // 100,000 levels is 100 KB of brackets: over the size limit. As deep
+    // as fits in the limit: serde_json's nesting limit (128), a parse error,
+    // not a crash.
+    let rows = [
+        row(
+            "100,000 arrays",
+            "application/json",
+            "[".repeat(100_000),
+            413,
+            Expect::Shape,
+        ),
+        row(
+            "100,000 objects",
+            "application/json",
+            "{\"a\":".repeat(100_000),
+            413,
+            Expect::Shape,
+        ),
+        row(
+            "60,000 arrays",
+            "application/json",
+            format!("{{\"username\": {}", "[".repeat(60_000)),
+            400,
+            Expect::Detail(format!("JSON parse error - {TOO_DEEP_ARRAYS}")),
+        ),
+        row(
+            "10,000 objects",
+            "application/json",
+            format!(
+                "{{\"username\": {}1{}}}",
+                "{\"a\":".repeat(10_000),
+                "}".repeat(10_000)
             ),
-        ] {
-            let response = app
-                .client
-                .post(app.url(path))
-                .header("Content-Type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let (status, value) = response_shape(path, response).await;
-            assert_eq!(status, 400);
-            assert_eq!(
-                value["detail"],
-                format!(
-                    "JSON parse error - maximum recursion depth exceeded while decoding a JSON {kind} from a unicode string"
-                )
-            );
-        }
-    }
+            400,
+            Expect::Detail(format!("JSON parse error - {TOO_DEEP_OBJECTS}")),
+        ),
+    ];
+    run_rows(&app, &BODY_PATHS, &rows).await;
     assert_eq!(snap(&app), before);
     assert_eq!(
         app.client
@@ -543,5 +581,262 @@ async fn sql_and_html_looking_values_are_only_data() {
     assert_eq!(
         app.get_with_token("/api/auth/me/", &key).await.status(),
         200
+    );
+}
+
+/// A request whose head arrived but whose body stops half-way.
+fn half_sent(path: &str, content_type: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n{extra_headers}\r\n"
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
+#[tokio::test]
+async fn half_sent_bodies_get_408_and_the_connection_is_closed() {
+    const BODY_TIMEOUT: Duration = Duration::from_secs(1);
+    let app = spawn_app_with(&[("BODY_TIMEOUT", "1")]).await;
+    let before = snap(&app);
+    let json = br#"{"username": "alice", "pass"#;
+    let cases = [
+        (
+            "API, Content-Length",
+            half_sent(SIGN_IN, "application/json", "Content-Length: 100\r\n", json),
+            true,
+        ),
+        (
+            "API register, Content-Length",
+            half_sent(
+                REGISTER,
+                "application/x-www-form-urlencoded",
+                "Content-Length: 100\r\n",
+                b"username=bob&pass",
+            ),
+            true,
+        ),
+        (
+            "admin sign-in form, Content-Length",
+            half_sent(
+                "/admin/login/",
+                "application/x-www-form-urlencoded",
+                "Content-Length: 100\r\n",
+                b"username=bob&pass",
+            ),
+            false,
+        ),
+        (
+            "admin sign-in form, chunked",
+            half_sent(
+                "/admin/login/",
+                "application/x-www-form-urlencoded",
+                "Transfer-Encoding: chunked\r\n",
+                b"40\r\nusername=bob&pass",
+            ),
+            false,
+        ),
+    ];
+    for (what, request, api) in cases {
+        let addr = addr(&app);
+        let (response, elapsed, closed) = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let mut stream = TcpStream::connect(addr).unwrap();
+            stream.set_read_timeout(Some(NEVER_A_HANG)).unwrap();
+            stream.write_all(&request).unwrap();
+            // ... and idle, the writing half left open.
+            let response = try_read_response(&mut stream);
+            let elapsed = started.elapsed();
+            // Closed: end of stream (or a reset), not a read timeout.
+            stream
+                .set_read_timeout(Some(Duration::from_secs(3)))
+                .unwrap();
+            let mut rest = [0u8; 64];
+            let closed = match stream.read(&mut rest) {
+                Ok(n) => n == 0,
+                Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+            };
+            (response, elapsed, closed)
+        })
+        .await
+        .unwrap();
+        let response = response.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(response.status, 408, "{what}: {}", response.text());
+        assert!(
+            elapsed >= BODY_TIMEOUT && elapsed < BODY_TIMEOUT * 5,
+            "{what}: answered after {elapsed:?}"
+        );
+        assert_eq!(response.header("connection"), Some("close"), "{what}");
+        assert!(closed, "{what}: the connection stays open");
+        if api {
+            let value = raw_shape(what, &response);
+            assert_eq!(
+                value,
+                json!({"detail": "Timed out waiting for the request body."}),
+                "{what}"
+            );
+        }
+    }
+    // A body the handler never reads (chunked to the API, any body to a
+    // GET) does not hold the connection either: answered at once, closed.
+    for (what, request, status) in [
+        (
+            "API, chunked",
+            half_sent(
+                SIGN_IN,
+                "application/json",
+                "Transfer-Encoding: chunked\r\n",
+                b"40\r\n{\"username\"",
+            ),
+            400,
+        ),
+        (
+            "GET with half a body",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc".to_vec(),
+            200,
+        ),
+    ] {
+        let addr = addr(&app);
+        let (response, closed) = tokio::task::spawn_blocking(move || {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            stream.set_read_timeout(Some(NEVER_A_HANG)).unwrap();
+            stream.write_all(&request).unwrap();
+            let response = try_read_response(&mut stream);
+            stream.set_read_timeout(Some(BODY_TIMEOUT * 5)).unwrap();
+            let closed = matches!(stream.read(&mut [0u8; 64]), Ok(0));
+            (response, closed)
+        })
+        .await
+        .unwrap();
+        let response = response.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(response.status, status, "{what}: {}", response.text());
+        assert!(closed, "{what}: the connection stays open");
+    }
+    assert_eq!(snap(&app), before);
+    // Whole bodies are not affected.
+    let response = app
+        .post_json(SIGN_IN, &json!({"username": "nobody", "password": "x"}))
+        .await;
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn static_errors_are_the_json_404() {
+    let (app, _) = app().await;
+    let css = app
+        .client
+        .get(app.url("/static/admin.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    for path in [
+        "/static/..%2fCargo.toml",
+        "/static/..%2f..%2fetc%2fpasswd",
+        "/static/%2e%2e/Cargo.toml",
+        "/static/",
+        "/static",
+        "/static/missing.css",
+        "/static/.hidden",
+    ] {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let response = raw(&app, request.into_bytes()).await;
+        let value = raw_shape(path, &response);
+        assert_eq!(
+            (response.status, value),
+            (404, json!({"detail": "Not found."})),
+            "{path}"
+        );
+    }
+    let response = app
+        .client
+        .post(app.url("/static/admin.css"))
+        .send()
+        .await
+        .unwrap();
+    let (status, value) = response_shape("POST /static/admin.css", response).await;
+    assert_eq!(
+        (status, value),
+        (405, json!({"detail": "Method \"POST\" not allowed."}))
+    );
+}
+
+/// Malformed requests on raw sockets: each is the client's mistake, so
+/// nothing is logged at `error` (the dispatcher's `stream error` is a
+/// warning).
+#[test]
+fn malformed_requests_are_not_logged_as_errors() {
+    let db = TestDatabase::new();
+    let server = ChildServer::start(&db, &[("BODY_TIMEOUT", "1")]);
+    let (type_, body) = multipart(&[("username", "alice"), ("password", "x")]);
+    let truncated_multipart = [
+        format!(
+            "POST {SIGN_IN} HTTP/1.1\r\nHost: x\r\nContent-Type: {type_}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes(),
+        body[..body.len() / 2].to_vec(),
+    ]
+    .concat();
+    let requests: [(&str, Vec<u8>); 6] = [
+        ("bad request line", b"GARBAGE\r\n\r\n".to_vec()),
+        (
+            "bad header",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".to_vec(),
+        ),
+        (
+            "bad method",
+            b"G\x01T /healthz HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        ),
+        (
+            "broken chunked encoding",
+            b"POST /admin/login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nusername\r\n0\r\n\r\n"
+                .to_vec(),
+        ),
+        ("truncated multipart", truncated_multipart.clone()),
+        (
+            "truncated JSON",
+            format!(
+                "POST {SIGN_IN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{{\"username\""
+            )
+            .into_bytes(),
+        ),
+    ];
+    for (_, request) in &requests {
+        // Sent, then the connection is closed (or left for the deadline).
+        let mut stream = TcpStream::connect(server.addr()).unwrap();
+        stream.set_read_timeout(Some(NEVER_A_HANG)).unwrap();
+        let _ = stream.write_all(request);
+        let _ = stream.shutdown(Shutdown::Write);
+        let _ = try_read_response(&mut stream);
+        drop(stream);
+    }
+    // And a multipart body cut off by the client going away.
+    let mut stream = TcpStream::connect(server.addr()).unwrap();
+    let _ = stream.write_all(&truncated_multipart);
+    drop(stream);
+    // The server is fine, and has logged each request.
+    let client = blocking_client();
+    assert_eq!(
+        client.get(server.url("/healthz")).send().unwrap().status(),
+        200
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let log = server.log();
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains(" ERROR ")).collect();
+    assert!(
+        errors.is_empty(),
+        "errors logged:\n{}\n\nwhole log:\n{log}",
+        errors.join("\n")
+    );
+    assert!(
+        log.contains("WARN  actix_http::h1::dispatcher] stream error"),
+        "{log}"
     );
 }
