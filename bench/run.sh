@@ -9,6 +9,8 @@
 # Options: --no-build (use target/release/authtoken as it is), --bin PATH
 #          (measure another build of the server, e.g. to compare two),
 #          --duration N (seconds per measured stage, default 12),
+#          --no-wait (measure at once instead of waiting for an idle machine;
+#          busy stages are still named in the report),
 #          --profile (perf-record the server during an extra me/ stage and
 #          print where its time goes; needs linux-perf).
 # Environment: BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432),
@@ -27,6 +29,7 @@ BIN="$ROOT/target/release/authtoken"
 DURATION=12
 BUILD=1
 PROFILE=0
+NO_WAIT=0
 DATABASES=(sqlite)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -36,8 +39,9 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --bin) BIN="$(realpath "$2")"; BUILD=0; shift ;;
     --profile) PROFILE=1 ;;
+    --no-wait) NO_WAIT=1 ;;
     --duration) DURATION="$2"; shift ;;
-    -h | --help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -148,6 +152,11 @@ cpu_busy() {
 NOISY=""
 wait_idle() {
   local busy waited=0
+  if [ "$NO_WAIT" = 1 ]; then
+    busy=$(cpu_busy)
+    [ "$busy" -gt 12 ] && NOISY="${NOISY:+$NOISY, }$1"
+    return 0
+  fi
   while busy=$(cpu_busy); [ "$busy" -gt 12 ]; do
     [ "$waited" = 0 ] && log "waiting for the machine to be idle (${busy}% busy)"
     waited=$((waited + 1))

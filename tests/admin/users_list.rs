@@ -93,3 +93,74 @@ async fn the_list_shows_token_state_and_prefix_never_the_key() {
     assert!(page.new_token().is_none());
     assert!(page.body.contains("alice@example.com"));
 }
+
+/// The indexed search (three characters or more) finds what a substring
+/// scan finds: username or e-mail, any case, the query's characters taken
+/// literally.
+#[tokio::test]
+async fn indexed_search_finds_what_a_substring_scan_finds() {
+    let app = spawn_app().await;
+    let (client, _) = signed_in(&app).await;
+    let names = [
+        "Alice.Smith",
+        "bob_smithers",
+        "carol+ops",
+        "dave-oneil",
+        "EVE.home",
+        "frank100",
+        "grace_hopper",
+    ];
+    for name in names {
+        app.create_user(name, "pw-unused-here", false);
+    }
+    let everyone: Vec<(String, String)> = names
+        .iter()
+        .chain(["admin"].iter())
+        .map(|n| (n.to_lowercase(), format!("{n}@example.com").to_lowercase()))
+        .collect();
+    for q in [
+        "smith",
+        "SMITH",
+        "ice.sm",
+        "ers",
+        "+op",
+        "@home",
+        "e.com",
+        "EXAMPLE.COM",
+        "100",
+        "o'n",
+        "a\"b",
+        "%%%",
+        "___",
+        "zzz",
+        "hopper@ex",
+    ] {
+        let lower = q.to_lowercase();
+        let expected = everyone
+            .iter()
+            .filter(|(u, e)| u.contains(&lower) || e.contains(&lower))
+            .count();
+        let url = format!("/admin/users/?q={}", urlencode(q));
+        let page = client.get(&url).await;
+        assert_eq!(page.status, 200, "{q}");
+        if expected == 0 {
+            assert!(page.body.contains("No users match"), "{q}: {}", page.body);
+        } else {
+            let noun = if expected == 1 { "user" } else { "users" };
+            assert!(
+                page.body
+                    .contains(&format!("of {expected} {noun} matching")),
+                "{q}: expected {expected}"
+            );
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
