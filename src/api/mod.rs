@@ -2,6 +2,7 @@
 //! byte as `shared/API.md` describes them.
 
 pub mod body;
+mod docs;
 mod error;
 pub mod fields;
 mod input;
@@ -9,6 +10,7 @@ mod me;
 mod probes;
 mod register;
 pub mod response;
+mod schema;
 mod sign_in;
 mod token;
 pub mod token_auth;
@@ -66,6 +68,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(REGENERATE.headers())
             .route(web::post().to(token::regenerate))
             .default_service(web::to(REGENERATE.authenticated())),
+    )
+    .service(
+        web::resource("/api/docs/")
+            .wrap(PROBE.headers())
+            .route(web::get().to(docs::docs))
+            .route(web::head().to(docs::docs))
+            .default_service(web::to(PROBE.open())),
+    )
+    .service(
+        web::resource("/api/schema/")
+            .wrap(PROBE.headers())
+            .route(web::get().to(schema::schema))
+            .route(web::head().to(schema::schema))
+            .default_service(web::to(PROBE.open())),
     )
     .service(
         web::resource("/healthz")

@@ -10,6 +10,7 @@ mod key_format;
 mod methods;
 mod probes;
 mod register;
+mod schema;
 mod sign_in;
 mod throttle;
 mod tokens;
