@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod events;
 pub mod hooks;
+pub mod imported;
 pub mod login_failures;
 mod sql_types;
 pub mod token_key;
