@@ -9,6 +9,7 @@
 
 pub mod plan;
 pub mod source;
+mod url;
 pub mod write;
 
 use diesel::Connection;
