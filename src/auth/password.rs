@@ -176,10 +176,14 @@ impl PasswordHasher {
     /// hashed on the same thread. A wrong one takes at least as long as the
     /// dummy verify (measured once, like Django's `harden_runtime`), so that
     /// a fast hash does not tell a known user from an unknown one.
+    /// `may_upgrade` is false when the sign-in will be refused anyway (an
+    /// inactive user): hashing the replacement then would make a right
+    /// password slower than a wrong one.
     pub async fn verify(
         &self,
         password: String,
         hash: Option<String>,
+        may_upgrade: bool,
     ) -> Result<Verdict, HashError> {
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let cost = self.cost;
@@ -197,7 +201,7 @@ impl PasswordHasher {
                 };
                 match hash {
                     Some(hash) if ok => {
-                        let upgrade = needs_upgrade(&hash, cost)
+                        let upgrade = (may_upgrade && needs_upgrade(&hash, cost))
                             .then(|| bcrypt::hash(password.as_bytes(), cost).ok())
                             .flatten()
                             .map(|new| Upgrade { old: hash, new });
@@ -281,7 +285,7 @@ mod tests {
         let hasher = PasswordHasher::new(5, 2, 8);
         let old = bcrypt::hash("right", 4).unwrap();
         let verdict = hasher
-            .verify("right".into(), Some(old.clone()))
+            .verify("right".into(), Some(old.clone()), true)
             .await
             .unwrap();
         assert!(verdict.ok);
@@ -289,12 +293,23 @@ mod tests {
         assert_eq!(upgrade.old, old);
         assert_eq!(bcrypt_cost(&upgrade.new), Some(5));
         assert!(bcrypt::verify("right", &upgrade.new).unwrap());
-        let wrong = hasher.verify("wrong".into(), Some(old)).await.unwrap();
+        let wrong = hasher
+            .verify("wrong".into(), Some(old.clone()), true)
+            .await
+            .unwrap();
         assert!(!wrong.ok && wrong.upgrade.is_none());
         let current = bcrypt::hash("right", 5).unwrap();
-        let same = hasher.verify("right".into(), Some(current)).await.unwrap();
+        let same = hasher
+            .verify("right".into(), Some(current), true)
+            .await
+            .unwrap();
         assert!(same.ok && same.upgrade.is_none());
-        let unknown = hasher.verify("right".into(), None).await.unwrap();
+        let refused = hasher
+            .verify("right".into(), Some(old), false)
+            .await
+            .unwrap();
+        assert!(refused.ok && refused.upgrade.is_none());
+        let unknown = hasher.verify("right".into(), None, true).await.unwrap();
         assert!(!unknown.ok);
     }
 }

@@ -156,7 +156,10 @@ impl SignIn {
         let scope = LoginThrottle::scope(&client, &username);
         let (attempt, user) = self.admit(&scope, username).await?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let verdict = match self.domain.hasher.verify(password, hash).await {
+        let eligible =
+            |user: &User| user.is_active && (audience == Audience::AnyUser || user.is_staff);
+        let may_upgrade = user.as_ref().is_some_and(eligible);
+        let verdict = match self.domain.hasher.verify(password, hash, may_upgrade).await {
             Ok(verified) => verified,
             Err(e) => {
                 // Never checked: the attempt does not count.
@@ -168,18 +171,12 @@ impl SignIn {
             }
         };
         match user {
-            Some(user)
-                if verdict.ok
-                    && user.is_active
-                    && (audience == Audience::AnyUser || user.is_staff) =>
-            {
-                Ok(Checked {
-                    user,
-                    scope,
-                    attempt,
-                    upgrade: verdict.upgrade,
-                })
-            }
+            Some(user) if verdict.ok && eligible(&user) => Ok(Checked {
+                user,
+                scope,
+                attempt,
+                upgrade: verdict.upgrade,
+            }),
             _ => {
                 self.settle(attempt, |throttle, conn, attempt| {
                     throttle.fail(conn, attempt)
