@@ -272,3 +272,40 @@ fn update(last: &ImportRecord, new: Incoming) -> Update {
         record,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_line_lists_unverifiable_algorithms_by_name() {
+        let mut summary = Summary {
+            users: 5,
+            with_tokens: 4,
+            added: 3,
+            updated: 1,
+            unchanged: 1,
+            unverifiable: BTreeMap::new(),
+        };
+        assert_eq!(
+            summary.to_string(),
+            "imported 5 users (4 with tokens): 3 added, 1 updated, 1 unchanged"
+        );
+        let mut counts = BTreeMap::new();
+        for hash in [
+            "sha1$s$abc",
+            "crypt$$ab12",
+            "sha1$t$def",
+            "!unusable",
+            "0123456789abcdef0123456789abcdef",
+        ] {
+            count_unverifiable(&mut counts, hash);
+        }
+        summary.unverifiable = counts;
+        assert_eq!(
+            summary.to_string(),
+            "imported 5 users (4 with tokens): 3 added, 1 updated, 1 unchanged; \
+             unverifiable: crypt 1, sha1 2, unsalted_md5 1"
+        );
+    }
+}
