@@ -450,3 +450,19 @@ async fn bad_sources_are_one_line_and_write_nothing() {
     let app = spawn_app_on(db, &[]).await;
     assert_eq!(user_count(&app), 0);
 }
+
+#[test]
+fn a_target_that_cannot_be_migrated_is_one_line_and_exit_1() {
+    let db = TestDatabase::new();
+    let out = authtoken(
+        &db,
+        &["import-django", &fixture_db()],
+        &[(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/unreachable",
+        )],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+}
