@@ -94,10 +94,10 @@ macro_rules! text_column {
             String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
         {
             fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-                let text = <String as diesel::deserialize::FromSql<
-                                                                            diesel::sql_types::Text,
-                                                                            DB,
-                                                                        >>::from_sql(bytes)?;
+                // A short line: rustfmt re-indents a wrapped one inside a
+                // macro at every run.
+                use diesel::{deserialize::FromSql, sql_types::Text};
+                let text = <String as FromSql<Text, DB>>::from_sql(bytes)?;
                 $parse(text)
             }
         }
