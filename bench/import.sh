@@ -31,6 +31,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
+export PGOPTIONS="--client-min-messages=warning"
 PG_DB=authtoken_bench_import
 SECRET=bench-secret-key-0123456789abcdef0123456789abcdef
 
