@@ -5,6 +5,7 @@
 #   bench/run.sh                 SQLite (a fresh file in a temporary folder)
 #   bench/run.sh --postgres      PostgreSQL (creates and drops authtoken_bench)
 #   bench/run.sh --all           both, one after the other (about 5 minutes)
+#   bench/run.sh --import [...]  only the import-django stage (bench/import.sh)
 #
 # Options: --no-build (use target/release/authtoken as it is), --bin PATH
 #          (measure another build of the server, e.g. to compare two),
@@ -36,12 +37,13 @@ while [ $# -gt 0 ]; do
     --postgres | --pg) DATABASES=(postgres) ;;
     --sqlite) DATABASES=(sqlite) ;;
     --all) DATABASES=(sqlite postgres) ;;
+    --import) shift; exec "$BENCH/import.sh" "$@" ;;
     --no-build) BUILD=0 ;;
     --bin) BIN="$(realpath "$2")"; BUILD=0; shift ;;
     --profile) PROFILE=1 ;;
     --no-wait) NO_WAIT=1 ;;
     --duration) DURATION="$2"; shift ;;
-    -h | --help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

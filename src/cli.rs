@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::auth::PasswordHasher;
 use crate::db::DbError;
+use crate::import::{self, ImportError};
 use crate::models::validation::{Email, Username, password_problems};
 use crate::models::{CreateUserError, NewUser, users};
 use crate::services::{Domain, cause_chain};
@@ -48,6 +49,15 @@ pub enum Command {
         #[arg(short = 'r', long = "reset")]
         reset: bool,
     },
+    /// Copy users and DRF tokens from a Django database (SQLite path or postgres://…).
+    #[command(name = "import-django")]
+    ImportDjango {
+        /// The Django database: a SQLite path, sqlite://path or postgres://…
+        source: String,
+        /// Print the summary and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +94,18 @@ pub enum CommandError {
     Startup(#[from] StartupError),
     #[error("CommandError: {0}")]
     Io(#[from] io::Error),
+    /// Conflicts are listed one a line before the closing line.
+    #[error("{}", import_message(.0))]
+    Import(#[from] ImportError),
+}
+
+fn import_message(error: &ImportError) -> String {
+    let mut lines: Vec<String> = match error {
+        ImportError::Conflicts(conflicts) => conflicts.iter().map(|c| c.to_string()).collect(),
+        _ => Vec::new(),
+    };
+    lines.push(format!("CommandError: {}", cause_chain(error)));
+    lines.join("\n")
 }
 
 impl CommandError {
@@ -152,6 +174,14 @@ pub async fn serve(settings: Settings) -> Result<(), CommandError> {
 
 /// Runs a command that does not serve. Output goes to `out`.
 pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<(), CommandError> {
+    // The source is read before the target is touched (migrated, or given
+    // a SECRET_KEY file): a bad source changes nothing.
+    let django = match &command {
+        Command::ImportDjango { source, .. } => {
+            Some(import::source::read(source).map_err(ImportError::from)?)
+        }
+        _ => None,
+    };
     let secret = prepare(&settings)?;
     if matches!(command, Command::Migrate) {
         writeln!(out, "Migrations are up to date.")?;
@@ -210,6 +240,11 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
                 )?;
             }
         }
+        Command::ImportDjango { dry_run, .. } => {
+            let data = django.expect("read above");
+            let summary = import_progress::run(&state, data, dry_run)?;
+            writeln!(out, "{summary}")?;
+        }
         Command::DrfCreateToken { username, reset } => {
             let key = db.run(|conn| {
                 let user = users::find_by_username(conn, &username)?.ok_or_else(|| {
@@ -233,6 +268,41 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
         }
     }
     Ok(())
+}
+
+/// The import with a progress bar on stderr when it is a terminal.
+mod import_progress {
+    use std::io::IsTerminal;
+
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+    use crate::import::{self, ImportError, Options, Summary};
+    use crate::services::Domain;
+
+    pub fn run(
+        state: &Domain,
+        data: import::DjangoData,
+        dry_run: bool,
+    ) -> Result<Summary, ImportError> {
+        let bar = if std::io::stderr().is_terminal() {
+            ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} users {elapsed}") {
+            bar.set_style(style);
+        }
+        let started = |n: usize| bar.set_length(n as u64);
+        let progress = |n: usize| bar.set_position(n as u64);
+        let options = Options {
+            dry_run,
+            started: &started,
+            progress: &progress,
+        };
+        let summary = import::import_django(&state.db, &state.tokens, data, &options);
+        bar.finish_and_clear();
+        summary
+    }
 }
 
 fn yes_no(b: bool) -> &'static str {

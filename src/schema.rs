@@ -1,6 +1,25 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    django_imports (user_id) {
+        user_id -> Integer,
+        username -> Text,
+        email -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        password_digest -> Text,
+        is_active -> Bool,
+        is_staff -> Bool,
+        is_superuser -> Bool,
+        date_joined -> Timestamp,
+        last_login -> Nullable<Timestamp>,
+        token_digest -> Nullable<Text>,
+        token_created -> Nullable<Timestamp>,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Integer,
         scope -> Text,
@@ -42,10 +61,19 @@ diesel::table! {
         is_superuser -> Bool,
         date_joined -> Timestamp,
         last_login -> Nullable<Timestamp>,
+        first_name -> Text,
+        last_name -> Text,
     }
 }
 
+diesel::joinable!(django_imports -> users (user_id));
 diesel::joinable!(token_events -> users (user_id));
 diesel::joinable!(tokens -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(login_failures, token_events, tokens, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    django_imports,
+    login_failures,
+    token_events,
+    tokens,
+    users,
+);

@@ -6,5 +6,5 @@ pub mod header;
 pub mod password;
 pub mod throttle;
 
-pub use password::{HashError, PasswordHasher};
+pub use password::{HashError, PasswordHasher, Upgrade, Verdict};
 pub use throttle::LoginThrottle;

@@ -21,14 +21,16 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDateTime};
+
+pub use super::url::SourceUrl;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-/// One `auth_user` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One `auth_user` row. `Debug` leaves the password hash out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DjangoUser {
     pub id: i64,
     pub username: String,
@@ -46,14 +48,36 @@ pub struct DjangoUser {
     pub last_login: Option<NaiveDateTime>,
 }
 
-/// One `authtoken_token` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl fmt::Debug for DjangoUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DjangoUser")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("is_active", &self.is_active)
+            .field("is_staff", &self.is_staff)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One `authtoken_token` row. `Debug` shows only the key's first 8 characters.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DjangoToken {
     /// The key in clear, as DRF stores it (40 hex characters by default).
     pub key: String,
     pub user_id: i64,
     /// UTC.
     pub created: NaiveDateTime,
+}
+
+impl fmt::Debug for DjangoToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let prefix: String = self.key.chars().take(8).collect();
+        f.debug_struct("DjangoToken")
+            .field("key", &format_args!("{prefix}…"))
+            .field("user_id", &self.user_id)
+            .field("created", &self.created)
+            .finish()
+    }
 }
 
 /// Everything the import takes from a Django database.
@@ -63,13 +87,6 @@ pub struct DjangoData {
     pub users: Vec<DjangoUser>,
     /// In `user_id` order.
     pub tokens: Vec<DjangoToken>,
-}
-
-/// Where the Django database is.
-#[derive(Clone, PartialEq, Eq)]
-pub enum SourceUrl {
-    Sqlite(PathBuf),
-    Postgres(String),
 }
 
 /// Why a Django database could not be read. Each is one line for stderr;
@@ -102,62 +119,6 @@ pub enum SourceError {
         row: String,
         value: String,
     },
-}
-
-impl SourceUrl {
-    /// A SQLite path, `sqlite://path` (`sqlite:///abs/path` for an absolute
-    /// one), or `postgres://…` / `postgresql://…`. Any other `scheme://` is
-    /// refused rather than taken for a file name.
-    pub fn parse(url: &str) -> Result<SourceUrl, SourceError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(SourceUrl::Postgres(url.to_string()));
-        }
-        if let Some(path) = url.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                return Err(SourceError::UnsupportedUrl(url.to_string()));
-            }
-            return Ok(SourceUrl::Sqlite(PathBuf::from(path)));
-        }
-        if url.is_empty() || url.contains("://") {
-            return Err(SourceError::UnsupportedUrl(redact(url)));
-        }
-        Ok(SourceUrl::Sqlite(PathBuf::from(url)))
-    }
-
-    /// For messages: the path, or the URL without its password.
-    pub fn display(&self) -> String {
-        match self {
-            SourceUrl::Sqlite(path) => path.display().to_string(),
-            SourceUrl::Postgres(url) => redact(url),
-        }
-    }
-}
-
-impl fmt::Debug for SourceUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SourceUrl::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
-            SourceUrl::Postgres(_) => f.debug_tuple("Postgres").field(&self.display()).finish(),
-        }
-    }
-}
-
-/// `scheme://user:secret@host/db` → `scheme://user:***@host/db`.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
 }
 
 /// Read every user and token of the Django database at `url`.
@@ -528,43 +489,6 @@ mod tests {
     use chrono::{NaiveDate, Timelike};
 
     #[test]
-    fn urls() {
-        assert_eq!(
-            SourceUrl::parse("db.sqlite3").unwrap(),
-            SourceUrl::Sqlite("db.sqlite3".into())
-        );
-        assert_eq!(
-            SourceUrl::parse("sqlite:///srv/app/db.sqlite3").unwrap(),
-            SourceUrl::Sqlite("/srv/app/db.sqlite3".into())
-        );
-        assert_eq!(
-            SourceUrl::parse("sqlite://db.sqlite3").unwrap(),
-            SourceUrl::Sqlite("db.sqlite3".into())
-        );
-        assert!(matches!(
-            SourceUrl::parse("postgresql://u@h/db").unwrap(),
-            SourceUrl::Postgres(_)
-        ));
-        for bad in ["", "sqlite://", "mysql://root:pw@localhost/db"] {
-            let error = SourceUrl::parse(bad).unwrap_err();
-            assert!(matches!(error, SourceError::UnsupportedUrl(_)), "{bad}");
-            assert!(!error.to_string().contains(":pw@"), "{error}");
-        }
-    }
-
-    #[test]
-    fn passwords_in_urls_are_not_shown() {
-        let url = SourceUrl::parse("postgres://django:s3cret@db.internal:5432/app").unwrap();
-        assert_eq!(url.display(), "postgres://django:***@db.internal:5432/app");
-        assert!(!format!("{url:?}").contains("s3cret"));
-        assert_eq!(
-            redact("postgres://django@db/app?password=x"),
-            "postgres://django@db/app?password=x"
-        );
-        assert_eq!(redact("postgres://u:p@h"), "postgres://u:***@h");
-    }
-
-    #[test]
     fn django_timestamps() {
         let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
         let full = day.and_hms_micro_opt(14, 11, 12, 182_073).unwrap();
@@ -591,6 +515,38 @@ mod tests {
         for bad in ["", "yesterday", "2026-11-28", "2026-13-01 00:00:00"] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn debug_shows_no_hash_and_no_whole_key() {
+        let at = NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let user = DjangoUser {
+            id: 1,
+            username: "ada".into(),
+            email: String::new(),
+            first_name: String::new(),
+            last_name: String::new(),
+            password: "pbkdf2_sha256$1$salt$SECRETHASH".into(),
+            is_active: true,
+            is_staff: false,
+            is_superuser: false,
+            date_joined: at,
+            last_login: None,
+        };
+        assert!(!format!("{user:?}").contains("SECRETHASH"));
+        let token = DjangoToken {
+            key: "0123456789abcdef0123456789abcdef01234567".into(),
+            user_id: 1,
+            created: at,
+        };
+        let shown = format!("{token:?}");
+        assert!(
+            shown.contains("01234567…") && !shown.contains("89abcdef0123"),
+            "{shown}"
+        );
     }
 
     #[test]

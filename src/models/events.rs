@@ -86,6 +86,32 @@ pub fn record(
     Ok(())
 }
 
+/// One event of the same kind for each `(user, at)`, in one statement.
+pub fn record_many(
+    conn: &mut DbConnection,
+    rows: impl Iterator<Item = (UserId, NaiveDateTime)>,
+    actor: Actor<'_>,
+    kind: EventKind,
+) -> Result<(), DbError> {
+    let values: Vec<_> = rows
+        .map(|(user_id, at)| {
+            (
+                token_events::user_id.eq(user_id),
+                token_events::actor.eq(actor),
+                token_events::kind.eq(kind),
+                token_events::at.eq(at),
+            )
+        })
+        .collect();
+    if !values.is_empty() {
+        // Multi-row inserts do not compile through the MultiConnection.
+        crate::on_backend!(conn, c => diesel::insert_into(token_events::table)
+            .values(&values)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 /// A user's events, newest first.
 pub fn for_user(
     conn: &mut DbConnection,

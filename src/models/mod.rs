@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod events;
 pub mod hooks;
+pub mod imported;
 pub mod key_format;
 pub mod login_failures;
 pub mod scope;

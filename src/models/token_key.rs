@@ -60,6 +60,11 @@ impl Digest {
         Digest(hex::encode(Sha256::digest(key.as_bytes())))
     }
 
+    /// A digest read back from where it was stored (an import record).
+    pub fn from_stored(hex: &str) -> Digest {
+        Digest(hex.to_owned())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -290,6 +290,69 @@ impl Tokens {
         Ok(inserted.then_some(key))
     }
 
+    /// The row of a key imported from DRF, created when DRF created it.
+    pub fn imported_row(
+        &self,
+        user_id: UserId,
+        key: &TokenKey,
+        created: NaiveDateTime,
+    ) -> TokenRow {
+        self.new_row(user_id, key, created)
+    }
+
+    /// Stores imported keys (users who have no token yet), in multi-row
+    /// statements, each with its `created` event at the key's creation.
+    pub fn insert_imported(
+        &self,
+        conn: &mut DbConnection,
+        rows: &[TokenRow],
+        actor: Actor<'_>,
+    ) -> Result<(), DbError> {
+        for chunk in rows.chunks(500) {
+            // Multi-row inserts do not compile through the MultiConnection.
+            on_backend!(conn, c => diesel::insert_into(tokens::table).values(chunk).execute(c))?;
+            events::record_many(
+                conn,
+                chunk.iter().map(|row| (row.user_id, row.created)),
+                actor,
+                EventKind::Created,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Makes `key` the user's key whatever they had (an import whose source
+    /// key changed): replaced in place, or created.
+    pub fn put_key(
+        &self,
+        conn: &mut DbConnection,
+        user_id: UserId,
+        key: &TokenKey,
+        created: NaiveDateTime,
+        actor: Actor<'_>,
+    ) -> Result<(), DbError> {
+        let row = self.new_row(user_id, key, created);
+        let n = diesel::update(tokens::table.find(user_id))
+            .set((
+                tokens::digest.eq(&row.digest),
+                tokens::sealed.eq(&row.sealed),
+                tokens::prefix.eq(&row.prefix),
+                tokens::created.eq(row.created),
+                tokens::last_used.eq(None::<NaiveDateTime>),
+                tokens::expires.eq(row.expires),
+            ))
+            .execute(conn)?;
+        if n == 1 {
+            events::record(conn, user_id, actor, EventKind::Regenerated, created)?;
+        } else {
+            diesel::insert_into(tokens::table)
+                .values(&row)
+                .execute(conn)?;
+            events::record(conn, user_id, actor, EventKind::Created, created)?;
+        }
+        Ok(())
+    }
+
     /// Replaces the user's key by a new one, if the stored digest is still
     /// `expected` (or whatever it is, when `expected` is `None`). `None` when
     /// the token changed or vanished meanwhile.

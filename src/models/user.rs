@@ -11,6 +11,9 @@ pub struct User {
     pub id: UserId,
     pub username: String,
     pub email: String,
+    /// Django's names; empty unless the user was imported from Django.
+    pub first_name: String,
+    pub last_name: String,
     pub password_hash: String,
     pub is_active: bool,
     pub is_staff: bool,

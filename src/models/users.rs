@@ -126,6 +126,20 @@ pub fn set_password_hash(conn: &mut DbConnection, id: UserId, hash: &str) -> Res
     Ok(n == 1)
 }
 
+/// Replaces the password hash only while it is still `old` (a sign-in's
+/// upgrade must not overwrite a change made meanwhile); whether it did.
+pub fn replace_password_hash(
+    conn: &mut DbConnection,
+    id: UserId,
+    old: &str,
+    new: &str,
+) -> Result<bool, DbError> {
+    let n = diesel::update(users::table.find(id).filter(users::password_hash.eq(old)))
+        .set(users::password_hash.eq(new))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 diesel::define_sql_function! {
     /// SQL `lower()`, the same on both backends.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;

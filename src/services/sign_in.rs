@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use diesel::Connection;
 
 use super::{Domain, Failure};
-use crate::auth::LoginThrottle;
 use crate::auth::throttle::Admission;
+use crate::auth::{LoginThrottle, Upgrade};
 use crate::db::{AsOutage, DbError};
 use crate::models::login_failures::AttemptId;
 use crate::models::{TokenKey, User, clock, users};
@@ -25,6 +25,23 @@ struct Checked {
     user: User,
     scope: String,
     attempt: AttemptId,
+    /// The hash to replace by this server's own (Django's, or another cost).
+    upgrade: Option<Upgrade>,
+}
+
+/// Writes the upgraded hash (in the sign-in's transaction) if the stored one
+/// is still the one verified, and keeps `user` in step with it.
+fn upgrade_hash(
+    conn: &mut crate::db::DbConnection,
+    user: &mut User,
+    upgrade: Option<Upgrade>,
+) -> Result<(), DbError> {
+    if let Some(Upgrade { old, new }) = upgrade
+        && users::replace_password_hash(conn, user.id, &old, &new)?
+    {
+        user.password_hash = new;
+    }
+    Ok(())
 }
 
 /// One sign-in attempt. No `Debug`: it holds a password.
@@ -80,9 +97,10 @@ impl SignIn {
     /// transaction.
     pub async fn token(&self, attempt: Attempt) -> Result<(User, TokenKey), SignInError> {
         let Checked {
-            user,
+            mut user,
             scope,
             attempt,
+            upgrade,
         } = self.check(attempt, Audience::AnyUser).await?;
         let domain = self.domain.clone();
         self.domain
@@ -93,6 +111,7 @@ impl SignIn {
                     // could not wait for the write lock, only fail.
                     users::record_login(conn, user.id, clock::now())?;
                     domain.throttle.clear(conn, &scope, attempt)?;
+                    upgrade_hash(conn, &mut user, upgrade)?;
                     domain.tokens.get_or_create(conn, user.id, &user.username)
                 })?;
                 Ok((user, key))
@@ -104,9 +123,10 @@ impl SignIn {
     /// reset in one transaction.
     pub async fn staff(&self, attempt: Attempt) -> Result<User, SignInError> {
         let Checked {
-            user,
+            mut user,
             scope,
             attempt,
+            upgrade,
         } = self.check(attempt, Audience::Staff).await?;
         let domain = self.domain.clone();
         self.domain
@@ -114,7 +134,10 @@ impl SignIn {
             .call(move |conn| {
                 conn.transaction(|conn| {
                     users::record_login(conn, user.id, clock::now())?;
-                    domain.throttle.clear(conn, &scope, attempt)
+                    domain.throttle.clear(conn, &scope, attempt)?;
+                    // The session's auth hash is taken from the user
+                    // returned: it must be the upgraded hash.
+                    upgrade_hash(conn, &mut user, upgrade)
                 })?;
                 Ok(user)
             })
@@ -133,7 +156,10 @@ impl SignIn {
         let scope = LoginThrottle::scope(&client, &username);
         let (attempt, user) = self.admit(&scope, username).await?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let verified = match self.domain.hasher.verify(password, hash).await {
+        let eligible =
+            |user: &User| user.is_active && (audience == Audience::AnyUser || user.is_staff);
+        let may_upgrade = user.as_ref().is_some_and(eligible);
+        let verdict = match self.domain.hasher.verify(password, hash, may_upgrade).await {
             Ok(verified) => verified,
             Err(e) => {
                 // Never checked: the attempt does not count.
@@ -145,17 +171,12 @@ impl SignIn {
             }
         };
         match user {
-            Some(user)
-                if verified
-                    && user.is_active
-                    && (audience == Audience::AnyUser || user.is_staff) =>
-            {
-                Ok(Checked {
-                    user,
-                    scope,
-                    attempt,
-                })
-            }
+            Some(user) if verdict.ok && eligible(&user) => Ok(Checked {
+                user,
+                scope,
+                attempt,
+                upgrade: verdict.upgrade,
+            }),
             _ => {
                 self.settle(attempt, |throttle, conn, attempt| {
                     throttle.fail(conn, attempt)

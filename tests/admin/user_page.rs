@@ -52,3 +52,34 @@ async fn unknown_users_and_paths_are_404_pages() {
     let page = client.act("/admin/users/999/deactivate/").await;
     assert_eq!(page.status, 404);
 }
+
+#[tokio::test]
+async fn the_user_page_shows_first_and_last_names() {
+    use schema::users::dsl;
+    let app = spawn_app().await;
+    let (client, _) = signed_in(&app).await;
+    let ada = app.create_user("ada", PASSWORD, false);
+    let page = client.get(&format!("/admin/users/{}/", ada.id)).await;
+    assert!(
+        page.body
+            .contains(r#"<dd id="first-name"><span class="muted">—</span></dd>"#)
+    );
+    app.state
+        .domain
+        .db
+        .run(|conn| {
+            diesel::update(dsl::users.find(ada.id))
+                .set((dsl::first_name.eq("Ada <&>"), dsl::last_name.eq("Lovelace")))
+                .execute(conn)
+                .map_err(authtoken::db::DbError::from)
+        })
+        .unwrap();
+    let page = client.get(&format!("/admin/users/{}/", ada.id)).await;
+    assert!(
+        page.body
+            .contains(r#"<dd id="first-name">Ada &#60;&#38;&#62;</dd>"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"<dd id="last-name">Lovelace</dd>"#));
+}

@@ -254,3 +254,59 @@ async fn deeply_nested_json_is_a_400_not_a_crash() {
         200
     );
 }
+
+fn stored_hash(app: &crate::common::TestApp, id: authtoken::models::UserId) -> String {
+    app.state
+        .domain
+        .db
+        .run(|conn| authtoken::models::users::find_by_id(conn, id))
+        .unwrap()
+        .expect("the user")
+        .password_hash
+}
+
+#[tokio::test]
+async fn a_hash_of_another_cost_is_replaced_at_sign_in_a_wrong_password_changes_nothing() {
+    // Users are created with bcrypt at cost 4; the server hashes at 5.
+    let app = crate::common::spawn_app_with(&[("BCRYPT_COST", "5")]).await;
+    let user = app.create_user("alice", "right password", false);
+    let old = stored_hash(&app, user.id);
+    assert!(old.starts_with("$2b$04$"));
+    let wrong = json!({"username": "alice", "password": "wrong password"});
+    let (status, _) = status_body(app.post_json("/api-token-auth/", &wrong).await).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        stored_hash(&app, user.id),
+        old,
+        "a wrong password changes nothing"
+    );
+    let right = json!({"username": "alice", "password": "right password"});
+    let key = token_from(app.post_json("/api-token-auth/", &right).await).await;
+    let new = stored_hash(&app, user.id);
+    assert!(new.starts_with("$2b$05$"), "upgraded to BCRYPT_COST");
+    // The password still works, against the new hash, and the key is kept.
+    assert_eq!(
+        token_from(app.post_json("/api-token-auth/", &right).await).await,
+        key
+    );
+    assert_eq!(stored_hash(&app, user.id), new, "upgraded once");
+}
+
+#[tokio::test]
+async fn a_django_hash_is_replaced_by_bcrypt_at_the_first_sign_in() {
+    let app = spawn_app().await;
+    let user = app.create_user("bob", "placeholder", false);
+    // Django's md5 hasher: md5$<salt>$<hex md5(salt + password)>.
+    let django = "md5$salt$2c2a010fa8d3e3b9ac6d96093c5b415c";
+    app.state
+        .domain
+        .db
+        .run(|conn| authtoken::models::users::set_password_hash(conn, user.id, django))
+        .unwrap();
+    let body = json!({"username": "bob", "password": "django password"});
+    let (status, text) = status_body(app.post_json("/api-token-auth/", &body).await).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(stored_hash(&app, user.id).starts_with("$2b$04$"));
+    let (status, _) = status_body(app.post_json("/api-token-auth/", &body).await).await;
+    assert_eq!(status, 200, "the old password still works");
+}

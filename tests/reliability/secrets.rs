@@ -385,6 +385,8 @@ fn debug_of_types_holding_secrets_is_redacted() {
         id: authtoken::models::UserId::new(7),
         username: "alice".into(),
         email: "alice@example.com".into(),
+        first_name: String::new(),
+        last_name: String::new(),
         password_hash: hash.into(),
         is_active: true,
         is_staff: false,
