@@ -11,14 +11,42 @@ const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 /// The error of a migration run, as diesel_migrations gives it.
 pub type MigrationError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The advisory lock that serialises migration runs on PostgreSQL. The
+/// first key is the migrations' own (the sign-in throttle's locks use 1636),
+/// so no sign-in ever waits for a migration run or the other way round.
+const MIGRATION_LOCK: &str = "1637, 1";
+
 /// Applies the embedded migrations of the connection's backend; returns the
 /// versions it applied.
+///
+/// Several server processes may start at once on an empty database: each
+/// would see every migration pending and all but one would fail on tables
+/// that another just created. So the whole run holds a lock, and whoever
+/// waited finds nothing left to do. PostgreSQL: a session-level advisory lock
+/// on this (direct, never pooled) connection, released after the run, and
+/// by PostgreSQL anyway if the process dies. SQLite: one exclusive
+/// transaction around the run (each migration's own transaction becomes a
+/// savepoint inside it); the others wait in `busy_timeout`.
 pub fn run_pending_migrations(conn: &mut DbConnection) -> Result<Vec<String>, MigrationError> {
     let applied = match conn {
-        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE)?,
-        DbConnection::Pg(c) => c.run_pending_migrations(POSTGRES)?,
+        DbConnection::Sqlite(c) => c.exclusive_transaction(|c| {
+            c.run_pending_migrations(SQLITE)
+                .map(|versions| versions.iter().map(ToString::to_string).collect())
+        })?,
+        DbConnection::Pg(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let applied = c
+                .run_pending_migrations(POSTGRES)
+                .map(|versions| versions.iter().map(ToString::to_string).collect());
+            // Released before a failure is reported too; should the unlock
+            // itself fail, closing this connection releases the lock.
+            let unlocked = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+            let applied = applied?;
+            unlocked?;
+            applied
+        }
     };
-    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+    Ok(applied)
 }
 
 /// Why the database could not be made ready. `Display` is the one line an
