@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod http;
 pub mod import;
+pub mod logging;
 pub mod models;
 pub mod schema;
 pub mod services;

@@ -15,12 +15,6 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let serving = matches!(cli.command, None | Some(Command::Serve));
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(if serving {
-        "info"
-    } else {
-        "warn"
-    }))
-    .init();
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(e) => {
@@ -28,6 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    authtoken::logging::init(settings.log_format, if serving { "info" } else { "warn" });
     let result = match cli.command {
         None | Some(Command::Serve) => actix_web::rt::System::new().block_on(cli::serve(settings)),
         Some(command) => cli::run(command, settings, &mut std::io::stdout().lock()),

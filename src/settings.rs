@@ -9,6 +9,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 pub use crate::db::{Backend, DatabaseUrl, redact_url};
+pub use crate::logging::LogFormat;
 
 /// A rate such as `5/min`: at most `count` events per `period`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,10 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub shutdown_timeout: Duration,
     pub workers: usize,
+    /// `LOG_FORMAT`: how log lines are written.
+    pub log_format: LogFormat,
+    /// `METRICS_BIND`: where `/metrics` is served; unset, nowhere.
+    pub metrics_bind: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -148,6 +153,11 @@ impl Settings {
                 .transpose()?
                 .unwrap_or(Duration::from_secs(30)),
             workers: parse_in_range(get("WORKERS"), "WORKERS", cores, 1, 1024)?,
+            log_format: get("LOG_FORMAT")
+                .map(|v| v.parse().map_err(|p| bad("LOG_FORMAT", p)))
+                .transpose()?
+                .unwrap_or_default(),
+            metrics_bind: get("METRICS_BIND").map(|v| v.trim().to_owned()),
             database_url,
         })
     }
@@ -281,6 +291,19 @@ mod tests {
         assert_eq!(s.login_throttle.period, Duration::from_secs(60));
         assert_eq!(s.db_timeout, Duration::from_secs(5));
         assert_eq!(s.admin_session_ttl, Duration::from_secs(8 * 3600));
+        assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.metrics_bind, None);
+    }
+
+    #[test]
+    fn log_format_and_metrics() {
+        let s = settings(&[("LOG_FORMAT", "json"), ("METRICS_BIND", "127.0.0.1:9100")]).unwrap();
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.metrics_bind.as_deref(), Some("127.0.0.1:9100"));
+        assert_eq!(
+            settings(&[("LOG_FORMAT", "xml")]).unwrap_err().var,
+            "LOG_FORMAT"
+        );
     }
 
     #[test]

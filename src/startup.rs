@@ -5,13 +5,13 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use actix_web::dev::{Server, Service};
-use actix_web::middleware::{self, DefaultHeaders, Logger};
+use actix_web::middleware::{self, DefaultHeaders};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use futures_util::future::{Either, ready};
 
 use crate::crypto::{SecretError, SecretKey, SecretSource};
 use crate::db::{PrepareError, prepare_database};
-use crate::http::failure_log;
+use crate::http::{failure_log, request_id};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::{admin, api};
@@ -85,12 +85,9 @@ impl Application {
                         .add(("X-Frame-Options", "DENY"))
                         .add(("Referrer-Policy", "same-origin")),
                 )
-                // One line per request; the query string, headers and body are
-                // never logged (they can hold keys and passwords).
-                .wrap(
-                    Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
-                        .custom_request_replace("method", |req| req.method().to_string()),
-                )
+                // Outermost: every answer (a 431 too) gets its request id, and
+                // every line logged while serving it carries the id.
+                .wrap(middleware::from_fn(request_id::observe))
                 .configure(api::configure)
                 .configure(|cfg| admin::configure(cfg, &admin_state))
                 .service(actix_files::Files::new("/static", static_dir.clone()))

@@ -112,8 +112,11 @@ impl Database {
         };
         let remaining = self.timeout.saturating_sub(started.elapsed());
         let db = self.clone();
+        // The blocking thread logs as part of the caller's request.
+        let request_id = crate::logging::current_request_id();
         let work = move || {
-            let result = db.run_within(remaining, f);
+            let result =
+                crate::logging::in_request_blocking(request_id, || db.run_within(remaining, f));
             drop(permit);
             result
         };

@@ -11,6 +11,7 @@ mod crash;
 mod fuzz;
 mod hostile;
 mod outage;
+mod request_ids;
 mod secrets;
 mod shutdown;
 mod support;
