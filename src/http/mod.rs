@@ -4,6 +4,7 @@
 
 pub mod client_addr;
 pub mod failure_log;
+pub mod metrics;
 pub mod request_id;
 
 pub use client_addr::client_addr;

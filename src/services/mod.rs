@@ -21,6 +21,7 @@ pub use tokens::TokenService;
 use crate::auth::{LoginThrottle, PasswordHasher};
 use crate::crypto::{Sealer, SecretKey};
 use crate::db::Database;
+use crate::metrics::{Metrics, SharedMetrics};
 use crate::models::{Tokens, UserHooks};
 use crate::settings::Settings;
 
@@ -31,12 +32,16 @@ pub struct Domain {
     pub hooks: UserHooks,
     pub hasher: PasswordHasher,
     pub throttle: LoginThrottle,
+    /// This process's metrics (served only when `METRICS_BIND` is set).
+    pub metrics: SharedMetrics,
 }
 
 impl Domain {
     /// The domain as `settings` configure it, with the token hook registered.
     pub fn new(settings: &Settings, secret: &SecretKey) -> Domain {
-        let tokens = Tokens::new(Sealer::new(secret), settings.token_ttl);
+        let metrics = Arc::new(Metrics::new());
+        let tokens =
+            Tokens::new(Sealer::new(secret), settings.token_ttl).counting(metrics.token_events());
         let mut hooks = UserHooks::new();
         hooks.register("create_token", tokens.post_insert_hook());
         Domain {
@@ -49,6 +54,7 @@ impl Domain {
             throttle: LoginThrottle::new(settings.login_throttle),
             tokens,
             hooks,
+            metrics,
         }
     }
 }

@@ -6,6 +6,7 @@ mod common;
 mod authentication;
 mod encodings;
 mod methods;
+mod metrics;
 mod probes;
 mod register;
 mod sign_in;
