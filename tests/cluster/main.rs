@@ -9,4 +9,5 @@ mod common;
 #[path = "../reliability/support.rs"]
 mod support;
 
+mod haproxy;
 mod startup;
