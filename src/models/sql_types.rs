@@ -94,10 +94,10 @@ macro_rules! text_column {
             String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
         {
             fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-                let text = <String as diesel::deserialize::FromSql<
-                                                                    diesel::sql_types::Text,
-                                                                    DB,
-                                                                >>::from_sql(bytes)?;
+                // One line: rustfmt re-indents a split turbofish in a macro
+                // further at every run, so `cargo fmt --check` never passed.
+                type Text = diesel::sql_types::Text;
+                let text = <String as diesel::deserialize::FromSql<Text, DB>>::from_sql(bytes)?;
                 $parse(text)
             }
         }
