@@ -1,3 +1,4 @@
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::{ConnectionError, result::Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -14,7 +15,7 @@ pub type MigrationError = Box<dyn std::error::Error + Send + Sync>;
 /// The advisory lock that serialises migration runs on PostgreSQL. The
 /// first key is the migrations' own (the sign-in throttle's locks use 1636),
 /// so no sign-in ever waits for a migration run or the other way round.
-const MIGRATION_LOCK: &str = "1637, 1";
+const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(1637, 1)";
 
 /// Applies the embedded migrations of the connection's backend; returns the
 /// versions it applied.
@@ -22,29 +23,25 @@ const MIGRATION_LOCK: &str = "1637, 1";
 /// Several server processes may start at once on an empty database: each
 /// would see every migration pending and all but one would fail on tables
 /// that another just created. So the whole run holds a lock, and whoever
-/// waited finds nothing left to do. PostgreSQL: a session-level advisory lock
-/// on this (direct, never pooled) connection, released after the run, and
-/// by PostgreSQL anyway if the process dies. SQLite: one exclusive
-/// transaction around the run (each migration's own transaction becomes a
-/// savepoint inside it); the others wait in `busy_timeout`.
+/// waited finds nothing left to do. Both backends run it as one transaction
+/// (each migration's own transaction becomes a savepoint in it), so a run
+/// is all or nothing. PostgreSQL: the lock is a transaction-scoped advisory
+/// lock taken first, released at commit or rollback, and by the server if
+/// the process dies; being scoped to the transaction, it holds through a
+/// pooler in transaction mode too (a session-level lock there could be
+/// taken on one server connection and "released" on another, and stay held).
+/// SQLite: an exclusive transaction; the others wait in `busy_timeout`.
 pub fn run_pending_migrations(conn: &mut DbConnection) -> Result<Vec<String>, MigrationError> {
     let applied = match conn {
         DbConnection::Sqlite(c) => c.exclusive_transaction(|c| {
             c.run_pending_migrations(SQLITE)
                 .map(|versions| versions.iter().map(ToString::to_string).collect())
         })?,
-        DbConnection::Pg(c) => {
-            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
-            let applied = c
-                .run_pending_migrations(POSTGRES)
-                .map(|versions| versions.iter().map(ToString::to_string).collect());
-            // Released before a failure is reported too; should the unlock
-            // itself fail, closing this connection releases the lock.
-            let unlocked = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
-            let applied = applied?;
-            unlocked?;
-            applied
-        }
+        DbConnection::Pg(c) => c.transaction(|c| {
+            c.batch_execute(MIGRATION_LOCK)?;
+            c.run_pending_migrations(POSTGRES)
+                .map(|versions| versions.iter().map(ToString::to_string).collect())
+        })?,
     };
     Ok(applied)
 }
