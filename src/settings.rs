@@ -34,6 +34,9 @@ pub struct Settings {
     pub password_hash_queue: usize,
     pub db_pool_size: u32,
     pub db_timeout: Duration,
+    /// `DATABASE_STATEMENT_CACHE`: PostgreSQL's named prepared statements
+    /// (off behind PgBouncer in transaction mode before 1.21).
+    pub db_statement_cache: bool,
     pub admin_session_ttl: Duration,
     pub secure_cookies: bool,
     pub shutdown_timeout: Duration,
@@ -140,6 +143,10 @@ impl Settings {
                 .map(|v| parse_duration(&v).map_err(|p| bad("DATABASE_TIMEOUT", p)))
                 .transpose()?
                 .unwrap_or(Duration::from_secs(5)),
+            db_statement_cache: get("DATABASE_STATEMENT_CACHE")
+                .map(|v| parse_bool(&v).map_err(|p| bad("DATABASE_STATEMENT_CACHE", p)))
+                .transpose()?
+                .unwrap_or(true),
             admin_session_ttl: get("ADMIN_SESSION_TTL")
                 .map(|v| parse_duration(&v).map_err(|p| bad("ADMIN_SESSION_TTL", p)))
                 .transpose()?
@@ -293,6 +300,7 @@ mod tests {
         assert_eq!(s.admin_session_ttl, Duration::from_secs(8 * 3600));
         assert_eq!(s.log_format, LogFormat::Text);
         assert_eq!(s.metrics_bind, None);
+        assert!(s.db_statement_cache);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use futures_util::future::{Either, ready};
 
 use crate::crypto::{SecretError, SecretKey, SecretSource};
-use crate::db::{PrepareError, prepare_database};
+use crate::db::{ConnectionManager, PrepareError, prepare_database_with};
 use crate::http::{failure_log, metrics, request_id};
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -43,7 +43,10 @@ pub fn prepare(settings: &Settings) -> Result<SecretKey, StartupError> {
         SecretSource::File(path) => log::info!("SECRET_KEY read from {}", path.display()),
         SecretSource::Environment => {}
     }
-    let applied = prepare_database(&settings.database_url)?;
+    let applied = prepare_database_with(
+        &ConnectionManager::new(&settings.database_url)
+            .with_statement_cache(settings.db_statement_cache),
+    )?;
     for version in applied {
         log::info!("applied migration {version}");
     }

@@ -32,7 +32,8 @@ pub struct Database {
 
 impl Database {
     pub fn new(settings: &Settings) -> Database {
-        let manager = ConnectionManager::new(&settings.database_url);
+        let manager = ConnectionManager::new(&settings.database_url)
+            .with_statement_cache(settings.db_statement_cache);
         let sqlite = manager.backend() == Backend::Sqlite;
         let suspicion = manager.suspicion().clone();
         let pool = r2d2::Pool::builder()

@@ -61,9 +61,12 @@ pub enum PrepareError {
 /// Makes the database ready for the pool: WAL (SQLite, once) and migrations.
 /// Returns the migrations it applied.
 pub fn prepare_database(url: impl Into<DatabaseUrl>) -> Result<Vec<String>, PrepareError> {
-    let mut conn = ConnectionManager::new(url)
-        .establish()
-        .map_err(PrepareError::Connect)?;
+    prepare_database_with(&ConnectionManager::new(url))
+}
+
+/// `prepare_database` on a connection `manager` opens (with its settings).
+pub fn prepare_database_with(manager: &ConnectionManager) -> Result<Vec<String>, PrepareError> {
+    let mut conn = manager.establish().map_err(PrepareError::Connect)?;
     if let DbConnection::Sqlite(c) = &mut conn {
         c.batch_execute("PRAGMA journal_mode = WAL;")
             .map_err(PrepareError::Sqlite)?;
