@@ -228,7 +228,7 @@ fn changes_through_one_process_hold_on_every_other() {
     let cluster = Cluster::start();
     let client = client();
     let (status, body) = register(&client, &cluster.url("/api/auth/register/"), "alice").unwrap();
-    assert_eq!(status, 201, "{body}");
+    assert_eq!(status, 201, "{body}\n{}", cluster.haproxy_log());
     let alice_id = body["id"].as_i64().unwrap();
     let key = body["token"].as_str().unwrap().to_string();
     for i in 0..3 {
@@ -362,8 +362,8 @@ fn the_throttle_holds_across_processes_under_parallel_attempts() {
     }
     let cluster = Cluster::start();
     let client = client();
-    let (status, _) = register(&client, &cluster.url("/api/auth/register/"), "bob").unwrap();
-    assert_eq!(status, 201);
+    let (status, body) = register(&client, &cluster.url("/api/auth/register/"), "bob").unwrap();
+    assert_eq!(status, 201, "{body}\n{}", cluster.haproxy_log());
     const ATTEMPTS: usize = 15;
     let answers: Vec<(u16, Value)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..ATTEMPTS)
@@ -473,7 +473,7 @@ fn a_rolling_restart_under_load_fails_no_request() {
     }
     let mut cluster = Cluster::start();
     let (status, body) = register(&client(), &cluster.url("/api/auth/register/"), "carol").unwrap();
-    assert_eq!(status, 201);
+    assert_eq!(status, 201, "{body}\n{}", cluster.haproxy_log());
     let key = body["token"].as_str().unwrap().to_string();
     let stop = AtomicBool::new(false);
     let answered = AtomicUsize::new(0);
