@@ -495,6 +495,8 @@ cluster_haproxy() {
   haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
   HAPROXY_PID=$!
   for _ in $(seq 1 100); do
+    # Its own answer, not another program's on the same port (BENCH_PORT).
+    kill -0 "$HAPROXY_PID" 2>/dev/null || break
     if curl -fsS -o /dev/null "$BASE/readyz" 2>/dev/null; then return 0; fi
     sleep 0.1
   done
