@@ -507,6 +507,9 @@ cluster_haproxy() {
 run_cluster() {
   local label="PostgreSQL, several processes" url i pid line r_one r_one_ha r_three
   NOISY=""
+  # A database of its own: another stage's (or another checkout's bench)
+  # may be using authtoken_bench.
+  PG_DB=authtoken_bench_cluster
   psql "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1
   psql "$PG_URL/postgres" -qAtc "CREATE DATABASE $PG_DB" >/dev/null
   url="$PG_URL/$PG_DB"
