@@ -372,6 +372,17 @@ fn trace_log_holds_no_secret_in(log_format: &str) {
     // JSON: every line is an object; the checks below read its messages
     // (the raw lines are searched for secrets too, escaped as they are).
     let log = if log_format == "json" {
+        // A line written by a handler names its request.
+        let action = raw
+            .lines()
+            .find(|l| l.contains("regenerated the token of user"))
+            .expect("the admin's action is logged");
+        let action: Value = serde_json::from_str(action).unwrap();
+        assert_eq!(
+            action["request_id"].as_str().map(str::len),
+            Some(32),
+            "{action}"
+        );
         raw.lines()
             .map(|line| {
                 let value: Value = serde_json::from_str(line)
