@@ -6,6 +6,8 @@
 #   bench/run.sh --postgres      PostgreSQL (creates and drops authtoken_bench)
 #   bench/run.sh --all           both, one after the other (about 5 minutes)
 #   bench/run.sh --import [...]  only the import-django stage (bench/import.sh)
+#   bench/run.sh --cluster       PostgreSQL, me/ from one process, then from
+#                                three behind HAProxy (deploy/haproxy.cfg)
 #
 # Options: --no-build (use target/release/authtoken as it is), --bin PATH
 #          (measure another build of the server, e.g. to compare two),
@@ -38,12 +40,13 @@ while [ $# -gt 0 ]; do
     --sqlite) DATABASES=(sqlite) ;;
     --all) DATABASES=(sqlite postgres) ;;
     --import) shift; exec "$BENCH/import.sh" "$@" ;;
+    --cluster) DATABASES=(cluster) ;;
     --no-build) BUILD=0 ;;
     --bin) BIN="$(realpath "$2")"; BUILD=0; shift ;;
     --profile) PROFILE=1 ;;
     --no-wait) NO_WAIT=1 ;;
     --duration) DURATION="$2"; shift ;;
-    -h | --help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -72,8 +75,11 @@ need_pkgs=()
 command -v wrk >/dev/null || need_pkgs+=(wrk)
 command -v curl >/dev/null || need_pkgs+=(curl)
 command -v sqlite3 >/dev/null || need_pkgs+=(sqlite3)
-if [[ " ${DATABASES[*]} " == *" postgres "* ]]; then
+if [[ " ${DATABASES[*]} " == *" postgres "* || " ${DATABASES[*]} " == *" cluster "* ]]; then
   command -v psql >/dev/null || need_pkgs+=(postgresql-client)
+fi
+if [[ " ${DATABASES[*]} " == *" cluster "* ]]; then
+  command -v haproxy >/dev/null || need_pkgs+=(haproxy)
 fi
 if [ "$PROFILE" = 1 ]; then command -v perf >/dev/null || need_pkgs+=(linux-perf); fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -94,7 +100,8 @@ STORM_PID=""
 cleanup() {
   if [ -n "$STORM_PID" ]; then kill "$STORM_PID" 2>/dev/null || true; fi
   stop_server
-  if [[ " ${DATABASES[*]} " == *" postgres "* ]]; then
+  stop_cluster
+  if [[ " ${DATABASES[*]} " == *" postgres "* || " ${DATABASES[*]} " == *" cluster "* ]]; then
     psql "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true
   fi
   rm -rf "$WORK"
@@ -476,7 +483,128 @@ update_report() {
   done
 }
 
-for db in "${DATABASES[@]}"; do run_database "$db"; done
+# --- several processes behind HAProxy (--cluster) ---------------------------
+# me/ from one process on its own, from the same process behind HAProxy, and
+# from three behind HAProxy (round robin), on one PostgreSQL database. All of
+# it shares the machine's cores: the database, HAProxy, wrk and the servers,
+# so three processes cannot be three times one; on a machine of its own per
+# process they would be measured differently.
+CLUSTER_PIDS=()
+HAPROXY_PID=""
+stop_cluster() {
+  local pid
+  for pid in "${CLUSTER_PIDS[@]}" $HAPROXY_PID; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  CLUSTER_PIDS=()
+  HAPROXY_PID=""
+}
+
+# cluster_haproxy N: HAProxy on $PORT in front of the first N processes.
+cluster_haproxy() {
+  local n=$1 i
+  if [ -n "$HAPROXY_PID" ]; then kill "$HAPROXY_PID"; wait "$HAPROXY_PID" 2>/dev/null || true; fi
+  sed -e "s/127.0.0.1:8080/127.0.0.1:$PORT/" "$ROOT/deploy/haproxy.cfg" >"$WORK/haproxy.cfg"
+  for i in 1 2 3; do
+    if [ "$i" -le "$n" ]; then
+      sed -i "s/127.0.0.1:800$i\$/127.0.0.1:$((PORT + i))/" "$WORK/haproxy.cfg"
+    else
+      sed -i "/127.0.0.1:800$i\$/d" "$WORK/haproxy.cfg"
+    fi
+  done
+  haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
+  HAPROXY_PID=$!
+  for _ in $(seq 1 100); do
+    # Its own answer, not another program's on the same port (BENCH_PORT).
+    kill -0 "$HAPROXY_PID" 2>/dev/null || break
+    if curl -fsS -o /dev/null "$BASE/readyz" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  cat "$WORK/haproxy.log" >&2
+  die "HAProxy did not come up"
+}
+
+run_cluster() {
+  local label="PostgreSQL, several processes" url i pid line r_one r_one_ha r_three
+  NOISY=""
+  # A database of its own: another stage's (or another checkout's bench)
+  # may be using authtoken_bench.
+  PG_DB=authtoken_bench_cluster
+  psql "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1
+  psql "$PG_URL/postgres" -qAtc "CREATE DATABASE $PG_DB" >/dev/null
+  url="$PG_URL/$PG_DB"
+  # The same pool per process as the PostgreSQL stage (2 a core): three
+  # processes then hold three times the connections.
+  export DATABASE_URL="$url" SECRET_KEY="$SECRET" BCRYPT_COST=12 RUST_LOG=warn
+  export DATABASE_POOL_SIZE="${USER_POOL_SIZE:-$(( CORES * 2 > 4 ? CORES * 2 : 4 ))}"
+  log "$label: migrating and seeding $SEED_USERS users"
+  seed postgres "$url"
+  for i in 1 2 3; do
+    BIND="127.0.0.1:$((PORT + i))" TRUSTED_PROXIES=127.0.0.1 "$BIN" serve >"$WORK/server$i.log" 2>&1 &
+    CLUSTER_PIDS+=($!)
+  done
+  for i in 1 2 3; do
+    for _ in $(seq 1 200); do
+      curl -fsS -o /dev/null "http://127.0.0.1:$((PORT + i))/readyz" 2>/dev/null && break
+      sleep 0.1
+    done
+  done
+  local warm_base="http://127.0.0.1:$((PORT + 1))"
+  BASE="$warm_base" me_run cluster_warm 3 >/dev/null
+
+  wait_idle "one process"
+  r_one=$(BASE="$warm_base" me_run cluster_one "$DURATION")
+  log "$label: me/, one process          $(show_plain "$r_one")"
+  cluster_haproxy 1
+  BASE="http://127.0.0.1:$PORT" me_run cluster_warm1 3 >/dev/null
+  wait_idle "one behind HAProxy"
+  r_one_ha=$(me_run cluster_one_ha "$DURATION")
+  log "$label: me/, one behind HAProxy   $(show_plain "$r_one_ha")"
+  cluster_haproxy 3
+  me_run cluster_warm3 3 >/dev/null
+  wait_idle "three behind HAProxy"
+  r_three=$(me_run cluster_three "$DURATION")
+  log "$label: me/, three behind HAProxy $(show_plain "$r_three")"
+  stop_cluster
+  psql "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null
+
+  local block="$WORK/block-cluster.md" row
+  row() {
+    printf '| %s | %s | %s | %s | %s |\n' "$1" "$(fmt_rps "$(field "$2" 3)")" "$(field "$2" 4)" "$(field "$2" 5)" "$(field "$2" 6)"
+  }
+  {
+    echo "<!-- bench:cluster -->"
+    echo "## PostgreSQL, three processes behind HAProxy"
+    echo
+    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n): $CORES cores, shared by PostgreSQL $(psql "$PG_URL/postgres" -qAtc 'SHOW server_version' 2>/dev/null | awk '{print $1}'), $(haproxy -v 2>/dev/null | head -1 | awk '{print $1, $3}'), wrk and every server process."
+    echo "Commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown); \`bench/run.sh --cluster --duration $DURATION\`."
+    echo "Each process: \`DATABASE_POOL_SIZE=$DATABASE_POOL_SIZE\`, $(setting WORKERS "$CORES"); HAProxy runs \`deploy/haproxy.cfg\` (round robin)."
+    echo "GET /api/auth/me/ at $CONNECTIONS connections (\`wrk -t2\`) over $TOKEN_USERS keys, $SEED_USERS users, for ${DURATION} s each."
+    echo
+    echo "| stage | req/s | p50 ms | p99 ms | non-2xx |"
+    echo "|---|---:|---:|---:|---:|"
+    row "me/, one process, directly" "$r_one"
+    row "me/, the same process behind HAProxy" "$r_one_ha"
+    row "me/, three processes behind HAProxy" "$r_three"
+    echo
+    echo "Three processes ÷ one: $(ratio "$(field "$r_three" 3)" "$(field "$r_one" 3)"); one behind HAProxy ÷ one directly: $(ratio "$(field "$r_one_ha" 3)" "$(field "$r_one" 3)")."
+    echo "On $CORES cores shared by everything, more processes add no cores: the figures show what HAProxy and the extra processes cost, not how the service scales on machines of its own."
+    if [ -n "$NOISY" ]; then
+      echo
+      echo "Other work kept the machine busy before these stages, so their figures are less reliable: $NOISY."
+    fi
+    echo "<!-- /bench:cluster -->"
+  } >"$block"
+}
+show_plain() {
+  printf '%8.1f req/s  p50 %7.2f ms  p99 %8.2f ms  non-2xx %s' \
+    "$(field "$1" 3)" "$(field "$1" 4)" "$(field "$1" 5)" "$(field "$1" 6)"
+}
+
+for db in "${DATABASES[@]}"; do
+  if [ "$db" = cluster ]; then run_cluster; else run_database "$db"; fi
+done
 update_report
 echo
 log "summary (also in BENCHMARKS.md)"

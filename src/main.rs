@@ -15,7 +15,6 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let serving = matches!(cli.command, None | Some(Command::Serve));
-    authtoken::http::log::init(if serving { "info" } else { "warn" });
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(e) => {
@@ -23,6 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    authtoken::logging::init(settings.log_format, if serving { "info" } else { "warn" });
     let result = match cli.command {
         None | Some(Command::Serve) => actix_web::rt::System::new().block_on(cli::serve(settings)),
         Some(command) => cli::run(command, settings, &mut std::io::stdout().lock()),

@@ -10,6 +10,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 pub use crate::db::{Backend, DatabaseUrl, redact_url};
+pub use crate::logging::LogFormat;
 
 /// A rate such as `5/min`: at most `count` events per `period`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,12 +37,19 @@ pub struct Settings {
     pub password_hash_queue: usize,
     pub db_pool_size: u32,
     pub db_timeout: Duration,
+    /// `DATABASE_STATEMENT_CACHE`: PostgreSQL's named prepared statements
+    /// (off behind PgBouncer in transaction mode before 1.21).
+    pub db_statement_cache: bool,
     pub admin_session_ttl: Duration,
     pub secure_cookies: bool,
     pub shutdown_timeout: Duration,
     /// How long a request body may take to arrive (`BODY_TIMEOUT`).
     pub body_timeout: Duration,
     pub workers: usize,
+    /// `LOG_FORMAT`: how log lines are written.
+    pub log_format: LogFormat,
+    /// `METRICS_BIND`: where `/metrics` is served; unset, nowhere.
+    pub metrics_bind: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -147,6 +155,10 @@ impl Settings {
                 .map(|v| parse_duration(&v).map_err(|p| bad("DATABASE_TIMEOUT", p)))
                 .transpose()?
                 .unwrap_or(Duration::from_secs(5)),
+            db_statement_cache: get("DATABASE_STATEMENT_CACHE")
+                .map(|v| parse_bool(&v).map_err(|p| bad("DATABASE_STATEMENT_CACHE", p)))
+                .transpose()?
+                .unwrap_or(true),
             admin_session_ttl: get("ADMIN_SESSION_TTL")
                 .map(|v| parse_duration(&v).map_err(|p| bad("ADMIN_SESSION_TTL", p)))
                 .transpose()?
@@ -164,6 +176,11 @@ impl Settings {
                 .transpose()?
                 .unwrap_or(Duration::from_secs(10)),
             workers: parse_in_range(get("WORKERS"), "WORKERS", cores, 1, 1024)?,
+            log_format: get("LOG_FORMAT")
+                .map(|v| v.parse().map_err(|p| bad("LOG_FORMAT", p)))
+                .transpose()?
+                .unwrap_or_default(),
+            metrics_bind: get("METRICS_BIND").map(|v| v.trim().to_owned()),
             database_url,
         })
     }
@@ -299,6 +316,20 @@ mod tests {
         assert_eq!(s.db_timeout, Duration::from_secs(5));
         assert_eq!(s.body_timeout, Duration::from_secs(10));
         assert_eq!(s.admin_session_ttl, Duration::from_secs(8 * 3600));
+        assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.metrics_bind, None);
+        assert!(s.db_statement_cache);
+    }
+
+    #[test]
+    fn log_format_and_metrics() {
+        let s = settings(&[("LOG_FORMAT", "json"), ("METRICS_BIND", "127.0.0.1:9100")]).unwrap();
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.metrics_bind.as_deref(), Some("127.0.0.1:9100"));
+        assert_eq!(
+            settings(&[("LOG_FORMAT", "xml")]).unwrap_err().var,
+            "LOG_FORMAT"
+        );
     }
 
     #[test]

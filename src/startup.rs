@@ -1,17 +1,17 @@
 //! Building the server: settings in, a running HTTP server out. Tests use
 //! the same path on port 0.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 
 use actix_web::dev::{Server, Service};
-use actix_web::middleware::{self, DefaultHeaders, Logger};
+use actix_web::middleware::{self, DefaultHeaders};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use futures_util::future::{Either, ready};
 
 use crate::crypto::{SecretError, SecretKey, SecretSource};
-use crate::db::{PrepareError, prepare_database};
-use crate::http::failure_log;
+use crate::db::{ConnectionManager, PrepareError, prepare_database_with};
+use crate::http::{failure_log, metrics, request_id};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::{admin, api, http};
@@ -43,7 +43,10 @@ pub fn prepare(settings: &Settings) -> Result<SecretKey, StartupError> {
         SecretSource::File(path) => log::info!("SECRET_KEY read from {}", path.display()),
         SecretSource::Environment => {}
     }
-    let applied = prepare_database(&settings.database_url)?;
+    let applied = prepare_database_with(
+        &ConnectionManager::new(&settings.database_url)
+            .with_statement_cache(settings.db_statement_cache),
+    )?;
     for version in applied {
         log::info!("applied migration {version}");
     }
@@ -54,6 +57,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    /// The `METRICS_BIND` listener's server and the address it got.
+    metrics: Option<(Server, SocketAddr)>,
 }
 
 impl Application {
@@ -63,6 +68,17 @@ impl Application {
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let workers = settings.workers;
         let shutdown = settings.shutdown_timeout.as_secs();
+        let metrics_listener = settings
+            .metrics_bind
+            .as_ref()
+            .map(|addr| {
+                TcpListener::bind(addr).map_err(|source| StartupError::Bind {
+                    addr: addr.clone(),
+                    source,
+                })
+            })
+            .transpose()?;
+        let measured = metrics_listener.is_some();
         let state = web::Data::from(AppState::new(settings, &secret));
         let app_state = state.clone();
         let static_dir = static_dir();
@@ -80,18 +96,19 @@ impl Application {
                 })
                 .wrap(middleware::from_fn(failure_log::log_failures))
                 .wrap(middleware::from_fn(http::body_deadline::body_deadline))
+                .wrap(middleware::Condition::new(
+                    measured,
+                    middleware::from_fn(metrics::record),
+                ))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))
                         .add(("X-Frame-Options", "DENY"))
                         .add(("Referrer-Policy", "same-origin")),
                 )
-                // One line per request; the query string, headers and body are
-                // never logged (they can hold keys and passwords).
-                .wrap(
-                    Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
-                        .custom_request_replace("method", |req| req.method().to_string()),
-                )
+                // Outermost: every answer (a 431 too) gets its request id, and
+                // every line logged while serving it carries the id.
+                .wrap(middleware::from_fn(request_id::observe))
                 .configure(api::configure)
                 .configure(|cfg| admin::configure(cfg, &admin_state))
                 .service(http::static_files::service(static_dir.clone()))
@@ -105,11 +122,20 @@ impl Application {
             source,
         })?
         .run();
+        let metrics = metrics_listener
+            .map(|listener| serve_metrics(listener, state.clone()))
+            .transpose()?;
         Ok(Application {
             port,
             server,
             state,
+            metrics,
         })
+    }
+
+    /// Where `/metrics` is served, when `METRICS_BIND` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, addr)| *addr)
     }
 
     pub fn port(&self) -> u16 {
@@ -124,9 +150,54 @@ impl Application {
         &self.server
     }
 
+    /// Serves until the public server stops; the metrics listener stops
+    /// with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Some((metrics, _)) = self.metrics else {
+            return self.server.await;
+        };
+        // Both polled here rather than spawned: the caller may run us on
+        // any runtime (a test's, or actix's own).
+        let handle = metrics.handle();
+        let public = async move {
+            let result = self.server.await;
+            handle.stop(false).await;
+            result
+        };
+        let (result, _) = futures_util::future::join(public, metrics).await;
+        result
     }
+}
+
+/// The metrics listener: its own server and `App`, one worker, nothing but
+/// `GET /metrics` (everything else 404), so that nothing of it is reachable
+/// on the public port and nothing public on it.
+fn serve_metrics(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+) -> Result<(Server, SocketAddr), StartupError> {
+    let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+        addr: "METRICS_BIND".into(),
+        source,
+    })?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(metrics::metrics))
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    // The public server's stop (SIGTERM) stops this one.
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)
+    .map_err(|source| StartupError::Bind {
+        addr: addr.to_string(),
+        source,
+    })?
+    .run();
+    log::info!("metrics on http://{addr}/metrics");
+    Ok((server, addr))
 }
 
 /// `./static` when present (a deployment), else the source tree's.

@@ -156,6 +156,11 @@ impl PasswordHasher {
         self.cost
     }
 
+    /// How many password checks wait for a hashing thread now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
     /// How many verifications have run (tests count them).
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)

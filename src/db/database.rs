@@ -34,7 +34,8 @@ pub struct Database {
 
 impl Database {
     pub fn new(settings: &Settings) -> Database {
-        let manager = ConnectionManager::new(&settings.database_url);
+        let manager = ConnectionManager::new(&settings.database_url)
+            .with_statement_cache(settings.db_statement_cache);
         let sqlite = manager.backend() == Backend::Sqlite;
         let suspicion = manager.suspicion().clone();
         let pool = r2d2::Pool::builder()
@@ -124,8 +125,11 @@ impl Database {
         };
         let remaining = self.timeout.saturating_sub(started.elapsed());
         let db = self.clone();
+        // The blocking thread logs as part of the caller's request.
+        let request_id = crate::logging::current_request_id();
         let work = move || {
-            let result = db.run_within(remaining, f);
+            let result =
+                crate::logging::in_request_blocking(request_id, || db.run_within(remaining, f));
             drop(permit);
             result
         };

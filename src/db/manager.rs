@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{CacheSize, SimpleConnection};
 use diesel::pg::PgConnection;
 use diesel::r2d2::ManageConnection;
 use diesel::{Connection, ConnectionError};
@@ -24,6 +24,12 @@ pub struct ConnectionManager {
     /// For SQLite, the database file (the URL without scheme or query).
     sqlite_file: Option<String>,
     suspicion: Suspicion,
+    /// PostgreSQL: whether diesel keeps named prepared statements per
+    /// connection (`DATABASE_STATEMENT_CACHE`). Off, every statement is
+    /// unnamed and parsed where it runs, as a pooler in transaction mode
+    /// needs: it hands each transaction a server connection that never saw
+    /// this client's named statements.
+    statement_cache: bool,
 }
 
 /// Until when (Unix time, s) returned connections are checked before they
@@ -57,6 +63,15 @@ impl ConnectionManager {
             sqlite_file: url.sqlite_path().map(str::to_string),
             url,
             suspicion: Suspicion::default(),
+            statement_cache: true,
+        }
+    }
+
+    /// The same, with PostgreSQL's prepared statement cache on or off.
+    pub fn with_statement_cache(self, statement_cache: bool) -> ConnectionManager {
+        ConnectionManager {
+            statement_cache,
+            ..self
         }
     }
 
@@ -74,9 +89,13 @@ impl ConnectionManager {
     pub fn establish(&self) -> Result<DbConnection, ConnectionError> {
         match &self.sqlite_file {
             Some(path) => sqlite::open(path),
-            None => Ok(DbConnection::Pg(PgConnection::establish(
-                self.url.expose(),
-            )?)),
+            None => {
+                let mut conn = PgConnection::establish(self.url.expose())?;
+                if !self.statement_cache {
+                    conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+                }
+                Ok(DbConnection::Pg(conn))
+            }
         }
     }
 

@@ -26,7 +26,9 @@ pub use database::{Database, Pool, PooledConnection};
 pub use error::{AsOutage, DbError, Outage};
 pub use local_reads::LocalReads;
 pub use manager::{ConnectionManager, ManagerError, PoolConnection};
-pub use migrations::{MigrationError, PrepareError, prepare_database, run_pending_migrations};
+pub use migrations::{
+    MigrationError, PrepareError, prepare_database, prepare_database_with, run_pending_migrations,
+};
 pub use url::{Backend, DatabaseUrl, redact_url, sqlite_path};
 
 /// Runs `$body` with `$c` bound to the backend's own connection, for the few

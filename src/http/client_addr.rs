@@ -6,6 +6,13 @@ use std::net::IpAddr;
 
 use actix_web::HttpRequest;
 
+/// Whether the connection comes from one of `trusted_proxies`, whose
+/// headers (`X-Forwarded-For`, `X-Request-Id`) are believed.
+pub fn from_trusted_proxy(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> bool {
+    req.peer_addr()
+        .is_some_and(|a| trusted_proxies.contains(&a.ip()))
+}
+
 pub fn client_addr(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> String {
     let peer = req.peer_addr().map(|a| a.ip());
     let Some(peer) = peer else {

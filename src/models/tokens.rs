@@ -13,6 +13,7 @@ use super::hooks::Actor;
 use super::{Digest, KeyFormat, TokenKey, User, UserId, clock};
 use crate::crypto::Sealer;
 use crate::db::{DbConnection, DbError};
+use crate::metrics::{TokenEvent, TokenEvents};
 use crate::on_backend;
 use crate::schema::{tokens, users};
 
@@ -96,6 +97,9 @@ pub struct Tokens {
     sealer: Sealer,
     ttl: Option<Duration>,
     format: KeyFormat,
+    /// Counted once a change is written (inside the caller's transaction,
+    /// if any: one rolled back later is counted all the same).
+    events: TokenEvents,
 }
 
 impl Tokens {
@@ -104,6 +108,7 @@ impl Tokens {
             sealer,
             ttl,
             format: KeyFormat::default(),
+            events: TokenEvents::default(),
         }
     }
 
@@ -111,6 +116,11 @@ impl Tokens {
     /// authenticating whatever it is.
     pub fn with_format(self, format: KeyFormat) -> Tokens {
         Tokens { format, ..self }
+    }
+
+    /// The same, counting its events in `events` (the metrics).
+    pub fn counting(self, events: TokenEvents) -> Tokens {
+        Tokens { events, ..self }
     }
 
     /// The post-insert hook that gives every new user a token.
@@ -287,6 +297,9 @@ impl Tokens {
             }
             Ok::<_, DbError>(n == 1)
         })?;
+        if inserted {
+            self.events.count(TokenEvent::created);
+        }
         Ok(inserted.then_some(key))
     }
 
@@ -393,6 +406,13 @@ impl Tokens {
             }
             Ok::<_, DbError>(n == 1)
         })?;
+        if replaced {
+            self.events.count(match kind {
+                EventKind::Regenerated => TokenEvent::regenerated,
+                // A new key in place of an expired one.
+                _ => TokenEvent::created,
+            });
+        }
         Ok(replaced.then_some(key))
     }
 
@@ -424,7 +444,7 @@ impl Tokens {
         expected: Option<&Digest>,
         actor: Actor<'_>,
     ) -> Result<bool, DbError> {
-        conn.transaction(|conn| {
+        let revoked = conn.transaction(|conn| {
             let target = tokens::table.filter(tokens::user_id.eq(user_id));
             let n = match expected {
                 Some(old) => diesel::delete(target.filter(tokens::digest.eq(old))).execute(conn)?,
@@ -433,8 +453,12 @@ impl Tokens {
             if n == 1 {
                 events::record(conn, user_id, actor, EventKind::Revoked, clock::now())?;
             }
-            Ok(n == 1)
-        })
+            Ok::<_, DbError>(n == 1)
+        })?;
+        if revoked {
+            self.events.count(TokenEvent::revoked);
+        }
+        Ok(revoked)
     }
 }
 

@@ -22,6 +22,7 @@ pub use tokens::TokenService;
 use crate::auth::{LoginThrottle, PasswordHasher};
 use crate::crypto::{Sealer, SecretKey};
 use crate::db::Database;
+use crate::metrics::{Metrics, SharedMetrics};
 use crate::models::{Tokens, UserHooks};
 use crate::settings::Settings;
 use last_used::LastUsedWriter;
@@ -35,13 +36,17 @@ pub struct Domain {
     pub throttle: LoginThrottle,
     /// SQLite: `last_used` of tokens checked on a worker-local read.
     pub last_used: Option<LastUsedWriter>,
+    /// This process's metrics (served only when `METRICS_BIND` is set).
+    pub metrics: SharedMetrics,
 }
 
 impl Domain {
     /// The domain as `settings` configure it, with the token hook registered.
     pub fn new(settings: &Settings, secret: &SecretKey) -> Domain {
-        let tokens =
-            Tokens::new(Sealer::new(secret), settings.token_ttl).with_format(settings.token_format);
+        let metrics = Arc::new(Metrics::new());
+        let tokens = Tokens::new(Sealer::new(secret), settings.token_ttl)
+            .with_format(settings.token_format)
+            .counting(metrics.token_events());
         let mut hooks = UserHooks::new();
         hooks.register("create_token", tokens.post_insert_hook());
         let db = Database::new(settings);
@@ -56,6 +61,7 @@ impl Domain {
             throttle: LoginThrottle::new(settings.login_throttle),
             tokens,
             hooks,
+            metrics,
         }
     }
 }

@@ -12,6 +12,7 @@ use super::{Domain, Failure};
 use crate::auth::throttle::Admission;
 use crate::auth::{LoginThrottle, Upgrade};
 use crate::db::{AsOutage, DbError};
+use crate::metrics::SignInOutcome;
 use crate::models::login_failures::AttemptId;
 use crate::models::{TokenKey, User, clock, users};
 
@@ -96,6 +97,33 @@ impl SignIn {
     /// get-or-create, `last_login` and the throttle's reset are one
     /// transaction.
     pub async fn token(&self, attempt: Attempt) -> Result<(User, TokenKey), SignInError> {
+        let result = self.token_unmeasured(attempt).await;
+        self.measure(&result);
+        result
+    }
+
+    /// The admin's sign-in: staff only; `last_login` and the throttle's
+    /// reset in one transaction.
+    pub async fn staff(&self, attempt: Attempt) -> Result<User, SignInError> {
+        let result = self.staff_unmeasured(attempt).await;
+        self.measure(&result);
+        result
+    }
+
+    /// Counts how a sign-in ended, if it ended as one of the outcomes that
+    /// are counted (a database outage is not a sign-in's outcome).
+    fn measure<T>(&self, result: &Result<T, SignInError>) {
+        let outcome = match result {
+            Ok(_) => SignInOutcome::ok,
+            Err(SignInError::Invalid) => SignInOutcome::bad_credentials,
+            Err(SignInError::Throttled(_)) => SignInOutcome::throttled,
+            Err(SignInError::Failure(Failure::Busy)) => SignInOutcome::busy,
+            Err(SignInError::Failure(_)) => return,
+        };
+        self.domain.metrics.sign_in(outcome);
+    }
+
+    async fn token_unmeasured(&self, attempt: Attempt) -> Result<(User, TokenKey), SignInError> {
         let Checked {
             mut user,
             scope,
@@ -119,9 +147,7 @@ impl SignIn {
             .await
     }
 
-    /// The admin's sign-in: staff only; `last_login` and the throttle's
-    /// reset in one transaction.
-    pub async fn staff(&self, attempt: Attempt) -> Result<User, SignInError> {
+    async fn staff_unmeasured(&self, attempt: Attempt) -> Result<User, SignInError> {
         let Checked {
             mut user,
             scope,

@@ -8,6 +8,7 @@ mod encodings;
 mod forward_auth;
 mod key_format;
 mod methods;
+mod metrics;
 mod probes;
 mod register;
 mod schema;

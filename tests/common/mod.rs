@@ -102,6 +102,8 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     pub client: reqwest::Client,
     pub server: actix_web::dev::ServerHandle,
+    /// `/metrics`'s address, when `METRICS_BIND` was given.
+    pub metrics: Option<std::net::SocketAddr>,
     // Dropped last: the server must stop before its database goes.
     pub db: TestDatabase,
 }
@@ -130,6 +132,7 @@ pub async fn spawn_app_on(db: TestDatabase, overrides: &[(&str, &str)]) -> TestA
     let port = app.port();
     let state = app.state();
     let server = app.server().handle();
+    let metrics = app.metrics_addr();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -140,6 +143,7 @@ pub async fn spawn_app_on(db: TestDatabase, overrides: &[(&str, &str)]) -> TestA
             .build()
             .unwrap(),
         server,
+        metrics,
         db,
     }
 }

@@ -12,6 +12,7 @@ mod fuzz;
 mod hostile;
 mod local_reads;
 mod outage;
+mod request_ids;
 mod secrets;
 mod shutdown;
 mod support;
