@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::Bool;
 
 use super::hooks::{Actor, HookError};
 use super::user::UserRow;
@@ -155,10 +155,9 @@ pub struct UserPage {
 
 /// One page of users with their tokens, sorted by username. `query` matches
 /// a substring of username or e-mail, case-insensitively; empty matches all.
-/// A query of three characters or more is answered from a trigram index
-/// (SQLite: the `users_search` FTS5 table; PostgreSQL: `pg_trgm` indexes on
-/// the lower-cased columns, which serve the same `LIKE`); shorter ones read
-/// every row, as no index helps a one- or two-character substring.
+/// On PostgreSQL a query of three characters or more is answered from
+/// `pg_trgm` indexes on the lower-cased columns, which serve this `LIKE`;
+/// SQLite reads every row.
 pub fn search(
     conn: &mut DbConnection,
     query: &str,
@@ -183,17 +182,6 @@ pub fn search(
     }
     if query.is_empty() {
         return page_where!(diesel::dsl::sql::<Bool>("1 = 1"));
-    }
-    if matches!(conn, DbConnection::Sqlite(_)) && query.chars().count() >= 3 {
-        // A phrase of the FTS5 query syntax: the text, quotes doubled.
-        let phrase = format!("\"{}\"", query.replace('"', "\"\""));
-        return page_where!(
-            diesel::dsl::sql::<Bool>(
-                "users.id IN (SELECT rowid FROM users_search WHERE users_search MATCH "
-            )
-            .bind::<Text, _>(phrase.clone())
-            .sql(")")
-        );
     }
     let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
     page_where!(

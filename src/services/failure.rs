@@ -9,8 +9,8 @@ use crate::db::{AsOutage, DbError};
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
     /// The database cannot be reached: 503, worth retrying.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] DbError),
+    #[error(transparent)]
+    Unavailable(DbError),
     /// Too many password checks are waiting: 503, worth retrying.
     #[error("too many password checks are waiting")]
     Busy,
