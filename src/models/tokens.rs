@@ -41,6 +41,32 @@ impl std::fmt::Debug for TokenRow {
     }
 }
 
+/// Every column of a new key, `last_used` cleared: what replacing a key
+/// writes over the old one.
+#[derive(AsChangeset)]
+#[diesel(table_name = tokens, treat_none_as_null = true)]
+struct KeyChange<'a> {
+    digest: &'a Digest,
+    sealed: &'a str,
+    prefix: &'a str,
+    created: NaiveDateTime,
+    last_used: Option<NaiveDateTime>,
+    expires: Option<NaiveDateTime>,
+}
+
+impl<'a> KeyChange<'a> {
+    fn of(row: &'a TokenRow) -> KeyChange<'a> {
+        KeyChange {
+            digest: &row.digest,
+            sealed: &row.sealed,
+            prefix: &row.prefix,
+            created: row.created,
+            last_used: None,
+            expires: row.expires,
+        }
+    }
+}
+
 /// What a presented key turned out to be.
 // Built once per request and matched at once: boxing would only add an allocation.
 #[allow(clippy::large_enum_variant)]
@@ -346,14 +372,7 @@ impl Tokens {
     ) -> Result<(), DbError> {
         let row = self.new_row(user_id, key, created);
         let n = diesel::update(tokens::table.find(user_id))
-            .set((
-                tokens::digest.eq(&row.digest),
-                tokens::sealed.eq(&row.sealed),
-                tokens::prefix.eq(&row.prefix),
-                tokens::created.eq(row.created),
-                tokens::last_used.eq(None::<NaiveDateTime>),
-                tokens::expires.eq(row.expires),
-            ))
+            .set(KeyChange::of(&row))
             .execute(conn)?;
         if n == 1 {
             events::record(conn, user_id, actor, EventKind::Regenerated, created)?;
@@ -382,14 +401,7 @@ impl Tokens {
         let row = self.new_row(user_id, &key, now);
         let replaced = conn.transaction(|conn| {
             let target = tokens::table.filter(tokens::user_id.eq(user_id));
-            let changes = (
-                tokens::digest.eq(&row.digest),
-                tokens::sealed.eq(&row.sealed),
-                tokens::prefix.eq(&row.prefix),
-                tokens::created.eq(row.created),
-                tokens::last_used.eq(None::<NaiveDateTime>),
-                tokens::expires.eq(row.expires),
-            );
+            let changes = KeyChange::of(&row);
             let n = match expected {
                 Some(old) => diesel::update(target.filter(tokens::digest.eq(old)))
                     .set(changes)
