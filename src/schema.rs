@@ -1,6 +1,19 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    audit_events (id) {
+        id -> Integer,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        user_id -> Nullable<Integer>,
+        username -> Text,
+        address -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
     django_imports (user_id) {
         user_id -> Integer,
         username -> Text,
@@ -25,6 +38,14 @@ diesel::table! {
         scope -> Text,
         at -> Timestamp,
         pending -> Bool,
+    }
+}
+
+diesel::table! {
+    sign_in_counts (hour) {
+        hour -> Timestamp,
+        ok -> Integer,
+        failed -> Integer,
     }
 }
 
@@ -66,13 +87,16 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(audit_events -> users (user_id));
 diesel::joinable!(django_imports -> users (user_id));
 diesel::joinable!(token_events -> users (user_id));
 diesel::joinable!(tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
     django_imports,
     login_failures,
+    sign_in_counts,
     token_events,
     tokens,
     users,

@@ -2,6 +2,8 @@
 //! and the sign-in failure records. Functions here take plain types and a
 //! connection and know nothing of HTTP.
 
+pub mod activity;
+pub mod audit;
 pub mod clock;
 pub mod events;
 pub mod hooks;

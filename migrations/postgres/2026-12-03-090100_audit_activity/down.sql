@@ -1,0 +1,2 @@
+DROP TABLE sign_in_counts;
+DROP TABLE audit_events;
