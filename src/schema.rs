@@ -56,12 +56,17 @@ diesel::table! {
         actor -> Text,
         kind -> Text,
         at -> Timestamp,
+        token_name -> Nullable<Text>,
     }
 }
 
 diesel::table! {
-    tokens (user_id) {
+    tokens (id) {
+        id -> Integer,
         user_id -> Integer,
+        is_primary -> Bool,
+        name -> Nullable<Text>,
+        scopes -> Text,
         digest -> Text,
         sealed -> Text,
         prefix -> Text,

@@ -3,7 +3,7 @@
 
 use crate::db::{DbConnection, DbError};
 use crate::models::imported::{self, ImportRecord};
-use crate::models::{TokenRow, Tokens};
+use crate::models::{NewToken, Tokens};
 
 use super::plan::{Plan, TokenChange};
 
@@ -23,7 +23,7 @@ pub fn apply(
     for chunk in plan.added.chunks(2_000) {
         let users: Vec<_> = chunk.iter().map(|i| i.user.clone()).collect();
         imported::insert_users(conn, &users)?;
-        let rows: Vec<TokenRow> = chunk
+        let rows: Vec<NewToken> = chunk
             .iter()
             .filter_map(|i| {
                 let (key, created) = i.token.as_ref()?;

@@ -66,11 +66,26 @@ pub struct TokenEvent {
     pub actor: String,
     pub kind: EventKind,
     pub at: NaiveDateTime,
+    /// The named token it was about; `None` for the DRF token.
+    pub token_name: Option<String>,
 }
 
+/// An event of the user's DRF token.
 pub fn record(
     conn: &mut DbConnection,
     user_id: UserId,
+    actor: Actor<'_>,
+    kind: EventKind,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    record_named(conn, user_id, None, actor, kind, at)
+}
+
+/// An event of the token called `token_name` (`None`: the DRF token).
+pub fn record_named(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    token_name: Option<&str>,
     actor: Actor<'_>,
     kind: EventKind,
     at: NaiveDateTime,
@@ -81,6 +96,7 @@ pub fn record(
             token_events::actor.eq(actor),
             token_events::kind.eq(kind),
             token_events::at.eq(at),
+            token_events::token_name.eq(token_name),
         ))
         .execute(conn)?;
     Ok(())

@@ -1,6 +1,8 @@
-//! Tokens with DRF's semantics (one per user, the same key on every sign-in
-//! while it lives) and nothing usable at rest: rows hold the key's digest,
-//! the key sealed under a secret, and its first 8 characters.
+//! Tokens with DRF's semantics (one primary token per user, the same key on
+//! every sign-in while it lives) and nothing usable at rest: rows hold the
+//! key's digest, the key sealed under a secret, and its first 8 characters.
+//! Named tokens (`named_tokens.rs`) are rows of the same table, found by the
+//! same lookup.
 
 use std::time::Duration;
 
@@ -10,62 +12,13 @@ use diesel::sqlite::SqliteConnection;
 
 use super::events::{self, EventKind};
 use super::hooks::Actor;
-use super::{Digest, KeyFormat, TokenKey, User, UserId, clock};
+use super::token_row::{KeyChange, NewToken, primary_of};
+use super::{Digest, KeyFormat, Scopes, TokenKey, TokenRow, User, UserId, clock};
 use crate::crypto::Sealer;
 use crate::db::{DbConnection, DbError};
 use crate::metrics::{TokenEvent, TokenEvents};
 use crate::on_backend;
 use crate::schema::{tokens, users};
-
-#[derive(Clone, Queryable, Selectable, Insertable, Identifiable)]
-#[diesel(table_name = tokens, primary_key(user_id))]
-pub struct TokenRow {
-    pub user_id: UserId,
-    pub digest: Digest,
-    pub sealed: String,
-    pub prefix: String,
-    pub created: NaiveDateTime,
-    pub last_used: Option<NaiveDateTime>,
-    pub expires: Option<NaiveDateTime>,
-}
-
-impl std::fmt::Debug for TokenRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenRow")
-            .field("user_id", &self.user_id)
-            .field("prefix", &self.prefix)
-            .field("created", &self.created)
-            .field("last_used", &self.last_used)
-            .field("expires", &self.expires)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Every column of a new key, `last_used` cleared: what replacing a key
-/// writes over the old one.
-#[derive(AsChangeset)]
-#[diesel(table_name = tokens, treat_none_as_null = true)]
-struct KeyChange<'a> {
-    digest: &'a Digest,
-    sealed: &'a str,
-    prefix: &'a str,
-    created: NaiveDateTime,
-    last_used: Option<NaiveDateTime>,
-    expires: Option<NaiveDateTime>,
-}
-
-impl<'a> KeyChange<'a> {
-    fn of(row: &'a TokenRow) -> KeyChange<'a> {
-        KeyChange {
-            digest: &row.digest,
-            sealed: &row.sealed,
-            prefix: &row.prefix,
-            created: row.created,
-            last_used: None,
-            expires: row.expires,
-        }
-    }
-}
 
 /// What a presented key turned out to be.
 // Built once per request and matched at once: boxing would only add an allocation.
@@ -109,8 +62,9 @@ pub fn touch_last_used(
     digest: &Digest,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
-    on_backend!(conn, c => diesel::update(tokens::table.find(user_id))
+    on_backend!(conn, c => diesel::update(tokens::table)
         .filter(tokens::digest.eq(digest))
+        .filter(tokens::user_id.eq(user_id))
         .filter(tokens::last_used.is_null().or(tokens::last_used.lt(at)))
         .set(tokens::last_used.eq(at))
         .execute(c))?;
@@ -120,12 +74,12 @@ pub fn touch_last_used(
 /// The token operations, with the sealing key and the lifetime they need.
 #[derive(Clone, Debug)]
 pub struct Tokens {
-    sealer: Sealer,
+    pub(super) sealer: Sealer,
     ttl: Option<Duration>,
-    format: KeyFormat,
+    pub(super) format: KeyFormat,
     /// Counted once a change is written (inside the caller's transaction,
     /// if any: one rolled back later is counted all the same).
-    events: TokenEvents,
+    pub(super) events: TokenEvents,
 }
 
 impl Tokens {
@@ -169,24 +123,44 @@ impl Tokens {
             .and_then(|ttl| now.checked_add_signed(ttl))
     }
 
-    /// Expiry counts only while a `TOKEN_TTL` is configured.
+    /// A named token's expiry always counts; the DRF token's only while a
+    /// `TOKEN_TTL` is configured.
     pub fn is_expired(&self, row: &TokenRow, now: NaiveDateTime) -> bool {
-        self.ttl.is_some() && row.expires.is_some_and(|e| e <= now)
+        (self.ttl.is_some() || !row.is_primary) && row.expires.is_some_and(|e| e <= now)
     }
 
-    fn new_row(&self, user_id: UserId, key: &TokenKey, now: NaiveDateTime) -> TokenRow {
-        TokenRow {
+    fn new_row(&self, user_id: UserId, key: &TokenKey, now: NaiveDateTime) -> NewToken {
+        NewToken {
+            is_primary: true,
+            name: None,
+            scopes: Scopes::default(),
+            ..self.new_key_row(user_id, key, now, self.expiry_from(now))
+        }
+    }
+
+    /// The key columns of a row; the caller says what the token is.
+    pub(super) fn new_key_row(
+        &self,
+        user_id: UserId,
+        key: &TokenKey,
+        now: NaiveDateTime,
+        expires: Option<NaiveDateTime>,
+    ) -> NewToken {
+        NewToken {
             user_id,
+            is_primary: false,
+            name: None,
+            scopes: Scopes::default(),
             digest: key.digest(),
             sealed: self.sealer.seal(key.as_str().as_bytes(), user_id.get()),
             prefix: key.prefix().to_owned(),
             created: now,
             last_used: None,
-            expires: self.expiry_from(now),
+            expires,
         }
     }
 
-    fn unseal(&self, row: &TokenRow) -> Option<TokenKey> {
+    pub(super) fn unseal(&self, row: &TokenRow) -> Option<TokenKey> {
         let bytes = self.sealer.unseal(&row.sealed, row.user_id.get())?;
         let key = TokenKey::existing(String::from_utf8(bytes).ok()?)?;
         // A row whose sealed key does not match its digest is not trusted.
@@ -246,8 +220,7 @@ impl Tokens {
         conn: &mut DbConnection,
         user_id: UserId,
     ) -> Result<Option<TokenRow>, DbError> {
-        Ok(tokens::table
-            .find(user_id)
+        Ok(primary_of(user_id)
             .select(TokenRow::as_select())
             .first(conn)
             .optional()?)
@@ -335,7 +308,7 @@ impl Tokens {
         user_id: UserId,
         key: &TokenKey,
         created: NaiveDateTime,
-    ) -> TokenRow {
+    ) -> NewToken {
         self.new_row(user_id, key, created)
     }
 
@@ -344,7 +317,7 @@ impl Tokens {
     pub fn insert_imported(
         &self,
         conn: &mut DbConnection,
-        rows: &[TokenRow],
+        rows: &[NewToken],
         actor: Actor<'_>,
     ) -> Result<(), DbError> {
         for chunk in rows.chunks(500) {
@@ -371,7 +344,7 @@ impl Tokens {
         actor: Actor<'_>,
     ) -> Result<(), DbError> {
         let row = self.new_row(user_id, key, created);
-        let n = diesel::update(tokens::table.find(user_id))
+        let n = diesel::update(primary_of(user_id))
             .set(KeyChange::of(&row))
             .execute(conn)?;
         if n == 1 {
@@ -400,7 +373,7 @@ impl Tokens {
         let key = TokenKey::generate(self.format);
         let row = self.new_row(user_id, &key, now);
         let replaced = conn.transaction(|conn| {
-            let target = tokens::table.filter(tokens::user_id.eq(user_id));
+            let target = primary_of(user_id);
             let changes = KeyChange::of(&row);
             let n = match expected {
                 Some(old) => diesel::update(target.filter(tokens::digest.eq(old)))
@@ -457,7 +430,7 @@ impl Tokens {
         actor: Actor<'_>,
     ) -> Result<bool, DbError> {
         let revoked = conn.transaction(|conn| {
-            let target = tokens::table.filter(tokens::user_id.eq(user_id));
+            let target = primary_of(user_id);
             let n = match expected {
                 Some(old) => diesel::delete(target.filter(tokens::digest.eq(old))).execute(conn)?,
                 None => diesel::delete(target).execute(conn)?,

@@ -170,7 +170,11 @@ pub fn search(
         ($filter:expr) => {{
             let total: i64 = users::table.filter($filter).count().get_result(conn)?;
             let rows = users::table
-                .left_join(tokens::table)
+                .left_join(
+                    tokens::table.on(tokens::user_id
+                        .eq(users::id)
+                        .and(tokens::is_primary.eq(true))),
+                )
                 .filter($filter)
                 .select((User::as_select(), Option::<TokenRow>::as_select()))
                 .order(users::username.asc())

@@ -1,0 +1,10 @@
+ALTER TABLE token_events DROP COLUMN token_name;
+DELETE FROM tokens WHERE NOT is_primary;
+DROP INDEX tokens_name_idx;
+DROP INDEX tokens_primary_idx;
+ALTER TABLE tokens DROP CONSTRAINT tokens_primary_unnamed;
+ALTER TABLE tokens DROP COLUMN scopes;
+ALTER TABLE tokens DROP COLUMN name;
+ALTER TABLE tokens DROP COLUMN is_primary;
+ALTER TABLE tokens DROP COLUMN id;
+ALTER TABLE tokens ADD PRIMARY KEY (user_id);
