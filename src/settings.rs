@@ -30,6 +30,8 @@ pub struct Settings {
     pub token_ttl: Option<Duration>,
     /// The format of every new key (`TOKEN_FORMAT`: `drf` or `prefixed`).
     pub token_format: KeyFormat,
+    /// The most unexpired named tokens one user may hold.
+    pub token_limit_per_user: u32,
     pub bcrypt_cost: u32,
     pub login_throttle: Rate,
     pub trusted_proxies: Vec<IpAddr>,
@@ -113,6 +115,13 @@ impl Settings {
                 })
                 .transpose()?
                 .unwrap_or_default(),
+            token_limit_per_user: parse_in_range(
+                get("TOKEN_LIMIT_PER_USER"),
+                "TOKEN_LIMIT_PER_USER",
+                100,
+                0,
+                1_000_000,
+            )?,
             bcrypt_cost: parse_in_range(get("BCRYPT_COST"), "BCRYPT_COST", 12, 4, 31)?,
             login_throttle: get("LOGIN_THROTTLE")
                 .map(|v| parse_rate(&v).map_err(|p| bad("LOGIN_THROTTLE", p)))
@@ -310,6 +319,7 @@ mod tests {
         assert_eq!(s.token_keyword, "Token");
         assert_eq!(s.token_ttl, None);
         assert_eq!(s.token_format, KeyFormat::Drf);
+        assert_eq!(s.token_limit_per_user, 100);
         assert_eq!(s.bcrypt_cost, 12);
         assert_eq!(s.login_throttle.count, 5);
         assert_eq!(s.login_throttle.period, Duration::from_secs(60));

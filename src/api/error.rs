@@ -12,6 +12,8 @@ use crate::services::Failure;
 pub const SERVER_ERROR: &str = "A server error occurred.";
 /// DRF's `PermissionDenied` text.
 pub const MSG_PERMISSION_DENIED: &str = "You do not have permission to perform this action.";
+/// DRF's `NotFound` text.
+pub const MSG_NOT_FOUND: &str = "Not found.";
 pub const REQUEST_TIMEOUT: &str = "Timed out waiting for the request body.";
 pub const UNAVAILABLE: &str = "Service temporarily unavailable, try again later.";
 
@@ -26,6 +28,9 @@ pub enum ApiError {
     /// 403: the token lacks a scope the request needs.
     #[error("403: permission denied")]
     Forbidden,
+    /// 404 `{"detail": "Not found."}`.
+    #[error("404")]
+    NotFound,
     /// 400 `{"field": ["message", …], …}` in field order.
     #[error("400: field errors")]
     Fields(Vec<(String, Vec<String>)>),
@@ -76,6 +81,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Fields(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -93,6 +99,7 @@ impl ResponseError for ApiError {
         let body: Value = match self {
             ApiError::Unauthenticated { detail, .. } => json!({ "detail": detail }),
             ApiError::Forbidden => json!({ "detail": MSG_PERMISSION_DENIED }),
+            ApiError::NotFound => json!({ "detail": MSG_NOT_FOUND }),
             ApiError::Fields(fields) => Value::Object(
                 fields
                     .iter()

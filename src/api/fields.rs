@@ -171,6 +171,102 @@ impl Fields {
     }
 }
 
+pub const MSG_INTEGER: &str = "A valid integer is required.";
+pub const MSG_UNKNOWN_FIELD: &str = "Unknown field.";
+
+impl Fields {
+    /// The names sent that are not in `known`, in the order sent.
+    pub fn unknown<'a>(&'a self, known: &[&str]) -> Vec<&'a str> {
+        let mut names: Vec<&str> = Vec::new();
+        for (name, _) in &self.values {
+            if !known.contains(&name.as_str()) && !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// DRF's `IntegerField(required=False, allow_null=True, min_value,
+    /// max_value)`: `Ok(None)` when absent or null. Integers, floats with no
+    /// fraction and decimal text are accepted, as DRF accepts them.
+    pub fn optional_integer(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, Vec<String>> {
+        let text = match self.get(name) {
+            None | Some(Value::Json(Json::Null)) => return Ok(None),
+            Some(Value::Text(t)) if self.html && t.is_empty() => return Ok(None),
+            Some(Value::Text(t) | Value::Json(Json::String(t))) => t.clone(),
+            Some(Value::Json(Json::Number(n))) => n.to_string(),
+            Some(_) => return Err(vec![MSG_INTEGER.into()]),
+        };
+        let below = || vec![format!("Ensure this value is greater than or equal to {min}.")];
+        let above = || vec![format!("Ensure this value is less than or equal to {max}.")];
+        let trimmed = python_strip(&text);
+        // DRF drops a `.000` tail before `int()`.
+        let integral = match trimmed.split_once('.') {
+            Some((whole, zeros)) if zeros.bytes().all(|b| b == b'0') => whole,
+            Some(_) => return Err(vec![MSG_INTEGER.into()]),
+            None => trimmed,
+        };
+        let (negative, digits) = match integral.as_bytes().first() {
+            Some(b'-') => (true, &integral[1..]),
+            Some(b'+') => (false, &integral[1..]),
+            _ => (false, integral),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(vec![MSG_INTEGER.into()]);
+        }
+        // Beyond 64 bits it is out of range whatever the bounds.
+        let Ok(magnitude) = digits.parse::<i64>() else {
+            return Err(if negative { below() } else { above() });
+        };
+        let value = if negative { -magnitude } else { magnitude };
+        if value < min {
+            Err(below())
+        } else if value > max {
+            Err(above())
+        } else {
+            Ok(Some(value))
+        }
+    }
+
+    /// DRF's `ListField(child=CharField(), required=False)`: the strings
+    /// sent (a form's repeated values), empty when absent.
+    pub fn string_list(&self, name: &str) -> Result<Vec<String>, Vec<String>> {
+        if self.html {
+            return Ok(self
+                .values
+                .iter()
+                .filter(|(k, _)| k == name)
+                .filter_map(|(_, v)| match v {
+                    Value::Text(t) => Some(python_strip(t).to_owned()),
+                    _ => None,
+                })
+                .collect());
+        }
+        let items = match self.get(name) {
+            None => return Ok(Vec::new()),
+            Some(Value::Json(Json::Array(items))) => items,
+            Some(Value::Json(Json::Null)) => return Err(vec![MSG_NULL.into()]),
+            Some(Value::Json(other)) => {
+                return Err(vec![format!(
+                    "Expected a list of items but got type \"{}\".",
+                    type_name(other)
+                )]);
+            }
+            Some(_) => return Err(vec![MSG_INVALID.into()]),
+        };
+        let mut strings = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Json::String(t) => strings.push(python_strip(t).to_owned()),
+                Json::Number(n) => strings.push(n.to_string()),
+                Json::Null => return Err(vec![MSG_NULL.into()]),
+                _ => return Err(vec![MSG_INVALID.into()]),
+            }
+        }
+        Ok(strings)
+    }
+}
+
 /// Python's `str.isspace()` for one character (what `str.strip()` trims,
 /// and so what DRF's `trim_whitespace` trims): Unicode White_Space plus the
 /// information separators `\x1c`-`\x1f`.

@@ -66,17 +66,21 @@ fn fields_error(e: FieldsError) -> ApiError {
 pub struct FieldErrors(Vec<(String, Vec<String>)>);
 
 impl FieldErrors {
-    pub fn add(&mut self, field: &str, messages: Vec<&'static str>) {
+    pub fn add<M: Into<String>>(&mut self, field: &str, messages: Vec<M>) {
         if !messages.is_empty() {
             self.0.push((
                 field.to_string(),
-                messages.into_iter().map(String::from).collect(),
+                messages.into_iter().map(Into::into).collect(),
             ));
         }
     }
 
     /// The value if it parsed, recording its messages otherwise.
-    pub fn take<T>(&mut self, field: &str, result: Result<T, Vec<&'static str>>) -> Option<T> {
+    pub fn take<T, M: Into<String>>(
+        &mut self,
+        field: &str,
+        result: Result<T, Vec<M>>,
+    ) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(messages) => {

@@ -7,6 +7,7 @@ mod error;
 pub mod fields;
 mod input;
 mod me;
+mod named_tokens;
 mod probes;
 mod register;
 pub mod response;
@@ -24,7 +25,9 @@ pub use input::BODY_LIMIT;
 pub use token_auth::TokenAuth;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use view::{LOGIN, LOGOUT, ME, OBTAIN_AUTH_TOKEN, PROBE, REGENERATE, REGISTER, VERIFY};
+    use view::{
+        LOGIN, LOGOUT, ME, OBTAIN_AUTH_TOKEN, PROBE, REGENERATE, REGISTER, TOKEN, TOKENS, VERIFY,
+    };
     cfg.service(
         web::resource("/api-token-auth/")
             .wrap(OBTAIN_AUTH_TOKEN.headers())
@@ -68,6 +71,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(REGENERATE.headers())
             .route(web::post().to(token::regenerate))
             .default_service(web::to(REGENERATE.authenticated())),
+    )
+    .service(
+        web::resource("/api/auth/tokens/")
+            .wrap(TOKENS.headers())
+            .route(web::get().to(named_tokens::list))
+            .route(web::head().to(named_tokens::list))
+            .route(web::post().to(named_tokens::create))
+            .default_service(web::to(TOKENS.authenticated())),
+    )
+    .service(
+        web::resource("/api/auth/tokens/{id}/")
+            .wrap(TOKEN.headers())
+            .route(web::delete().to(named_tokens::delete))
+            .default_service(web::to(TOKEN.authenticated())),
     )
     .service(
         web::resource("/api/docs/")

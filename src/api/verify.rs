@@ -13,11 +13,16 @@ use crate::models::Scope;
 
 pub async fn verify(req: HttpRequest, auth: TokenAuth) -> Result<HttpResponse, ApiError> {
     let wanted = required_scopes(req.query_string());
-    // The DRF token holds every scope; a name that is not a valid scope is
-    // never held by any token.
-    if wanted.iter().any(Option::is_none) {
+    // A name that is not a valid scope is never held by any token.
+    let token = &auth.token;
+    if !wanted.iter().all(|s| s.as_ref().is_some_and(|s| token.holds(s))) {
         return Err(ApiError::Forbidden);
     }
+    let (token_id, scopes) = if token.is_primary {
+        ("primary".to_owned(), "*".to_owned())
+    } else {
+        (token.id.to_string(), token.scopes.iter().collect::<Vec<_>>().join(","))
+    };
     let user = auth.user;
     Ok(HttpResponse::Ok()
         .insert_header(("X-Auth-User-Id", user.id.to_string()))
@@ -29,8 +34,8 @@ pub async fn verify(req: HttpRequest, auth: TokenAuth) -> Result<HttpResponse, A
             "X-Auth-Is-Staff",
             if user.is_staff { "true" } else { "false" },
         ))
-        .insert_header(("X-Auth-Token-Id", "primary"))
-        .insert_header(("X-Auth-Scopes", "*"))
+        .insert_header(("X-Auth-Token-Id", token_id))
+        .insert_header(("X-Auth-Scopes", scopes))
         .finish())
 }
 

@@ -61,6 +61,18 @@ pub const VERIFY: View = View {
     metadata: DEFAULT_RENDERERS,
     vary_accept: true,
 };
+pub const TOKENS: View = View {
+    name: "Tokens",
+    allow: "GET, POST, HEAD, OPTIONS",
+    metadata: DEFAULT_RENDERERS,
+    vary_accept: true,
+};
+pub const TOKEN: View = View {
+    name: "Token",
+    allow: "DELETE, OPTIONS",
+    metadata: DEFAULT_RENDERERS,
+    vary_accept: true,
+};
 pub const LOGOUT: View = View {
     name: "Logout",
     allow: POST,

@@ -47,7 +47,6 @@ impl Tokens {
         conn: &mut DbConnection,
         user_id: UserId,
         spec: &NamedTokenSpec,
-        limit: u32,
         actor: Actor<'_>,
     ) -> Result<Result<(TokenRow, TokenKey), NamedTokenError>, DbError> {
         let now = clock::now();
@@ -81,7 +80,7 @@ impl Tokens {
                 .filter(tokens::expires.is_null().or(tokens::expires.gt(now)))
                 .count()
                 .get_result(conn)?;
-            if live >= i64::from(limit) {
+            if live >= i64::from(self.named_limit) {
                 return Ok(Err(NamedTokenError::LimitReached));
             }
             let id: TokenId = diesel::insert_into(tokens::table)

@@ -77,6 +77,8 @@ pub struct Tokens {
     pub(super) sealer: Sealer,
     ttl: Option<Duration>,
     pub(super) format: KeyFormat,
+    /// The most unexpired named tokens one user may hold.
+    pub(super) named_limit: u32,
     /// Counted once a change is written (inside the caller's transaction,
     /// if any: one rolled back later is counted all the same).
     pub(super) events: TokenEvents,
@@ -88,6 +90,7 @@ impl Tokens {
             sealer,
             ttl,
             format: KeyFormat::default(),
+            named_limit: 100,
             events: TokenEvents::default(),
         }
     }
@@ -96,6 +99,15 @@ impl Tokens {
     /// authenticating whatever it is.
     pub fn with_format(self, format: KeyFormat) -> Tokens {
         Tokens { format, ..self }
+    }
+
+    /// At most `limit` unexpired named tokens per user
+    /// (`TOKEN_LIMIT_PER_USER`).
+    pub fn with_named_limit(self, named_limit: u32) -> Tokens {
+        Tokens {
+            named_limit,
+            ..self
+        }
     }
 
     /// The same, counting its events in `events` (the metrics).

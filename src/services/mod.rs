@@ -9,6 +9,7 @@
 mod accounts;
 mod failure;
 mod last_used;
+mod named_tokens;
 mod sign_in;
 mod tokens;
 
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 pub use accounts::{Accounts, RegisterError, Registration, UserDetail, UserList};
 pub use failure::{Failure, cause_chain};
+pub use named_tokens::NamedTokensError;
 pub use sign_in::{Attempt, SignIn, SignInError};
 pub use tokens::TokenService;
 
@@ -46,6 +48,7 @@ impl Domain {
         let metrics = Arc::new(Metrics::new());
         let tokens = Tokens::new(Sealer::new(secret), settings.token_ttl)
             .with_format(settings.token_format)
+            .with_named_limit(settings.token_limit_per_user)
             .counting(metrics.token_events());
         let mut hooks = UserHooks::new();
         hooks.register("create_token", tokens.post_insert_hook());

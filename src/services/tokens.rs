@@ -8,11 +8,11 @@ use std::sync::Arc;
 use super::accounts::{UserDetail, load_detail};
 use super::{Domain, Failure};
 use crate::models::events::EventKind;
-use crate::models::{AuthOutcome, Digest, TokenKey, User, UserId, clock, users};
+use crate::models::{AuthOutcome, Digest, TokenKey, TokenRow, User, UserId, clock, users};
 
 #[derive(Clone)]
 pub struct TokenService {
-    domain: Arc<Domain>,
+    pub(super) domain: Arc<Domain>,
 }
 
 impl TokenService {
@@ -41,36 +41,45 @@ impl TokenService {
             .await
     }
 
-    /// `logout/`: deletes the presented key; false when it was no longer
-    /// the user's key.
-    pub async fn revoke_presented(&self, user: &User, digest: Digest) -> Result<bool, Failure> {
+    /// `logout/`: deletes the presented key (the DRF token or a named
+    /// one); false when it was no longer the user's key.
+    pub async fn revoke_presented(&self, user: &User, token: &TokenRow) -> Result<bool, Failure> {
         let domain = self.domain.clone();
         let (id, actor) = (user.id, user.username.clone());
+        let (token_id, digest, primary) = (token.id, token.digest.clone(), token.is_primary);
         self.domain
             .db
-            .call(move |conn| Ok(domain.tokens.revoke(conn, id, Some(&digest), &actor)?))
+            .call(move |conn| {
+                let tokens = &domain.tokens;
+                Ok(if primary {
+                    tokens.revoke(conn, id, Some(&digest), &actor)?
+                } else {
+                    tokens.revoke_named(conn, id, token_id, Some(&digest), &actor)?
+                })
+            })
             .await
     }
 
-    /// `token/regenerate/`: a new key in place of the presented one; `None`
-    /// when it was no longer the user's key.
+    /// `token/regenerate/`: a new key in place of the presented one (a
+    /// named token keeps its id, name, scopes and expiry); `None` when it
+    /// was no longer the user's key.
     pub async fn rotate_presented(
         &self,
         user: &User,
-        digest: Digest,
+        token: TokenRow,
     ) -> Result<Option<TokenKey>, Failure> {
         let domain = self.domain.clone();
         let (id, actor) = (user.id, user.username.clone());
         self.domain
             .db
             .call(move |conn| {
-                Ok(domain.tokens.replace(
-                    conn,
-                    id,
-                    Some(&digest),
-                    &actor,
-                    EventKind::Regenerated,
-                )?)
+                let tokens = &domain.tokens;
+                Ok(if token.is_primary {
+                    let digest = Some(&token.digest);
+                    tokens.replace(conn, id, digest, &actor, EventKind::Regenerated)?
+                } else {
+                    tokens.rotate_named(conn, &token, &actor)?
+                })
             })
             .await
     }
