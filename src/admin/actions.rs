@@ -18,7 +18,7 @@ use crate::models::UserId;
 use crate::state::AppState;
 
 /// CSRF, then the signed-in staff user, then the target's id.
-async fn authorize(
+pub(super) async fn authorize(
     session: &AdminSession,
     state: &web::Data<AppState>,
     raw_id: &str,

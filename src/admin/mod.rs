@@ -12,6 +12,7 @@ mod errors;
 mod form;
 mod guard;
 mod login;
+mod named_tokens;
 mod next;
 mod page;
 mod session;
@@ -67,6 +68,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
             .service(
                 resource("/users/{id}/token/revoke/", "POST")
                     .route(web::post().to(actions::revoke)),
+            )
+            .service(
+                resource("/users/{id}/tokens/{token}/revoke/", "POST")
+                    .route(web::post().to(named_tokens::revoke)),
             )
             .service(
                 resource("/users/{id}/deactivate/", "POST")

@@ -10,7 +10,7 @@ use super::AdminError;
 use super::guard::{self, Staff, require_staff};
 use super::page::{Chrome, html};
 use super::session::{AdminSession, Flash};
-use super::view::{UserView, time};
+use super::view::{NamedTokenView, UserView, time};
 use crate::models::{TokenKey, UserId, clock};
 use crate::services::UserDetail;
 use crate::state::AppState;
@@ -22,11 +22,14 @@ pub struct EventView {
     pub kind: String,
     pub actor: String,
     pub at: String,
+    /// The named token's name; `None` for the DRF token.
+    pub token: Option<String>,
 }
 
 /// What the page shows about a user.
 pub struct Detail {
     pub user: UserView,
+    pub named: Vec<NamedTokenView>,
     pub events: Vec<EventView>,
 }
 
@@ -47,11 +50,18 @@ impl Detail {
                 kind: e.kind.to_string(),
                 actor: e.actor,
                 at: time(&e.at),
+                token: e.token_name,
             })
             .collect();
         let tokens = &state.domain.tokens;
+        let now = clock::now();
         Detail {
-            user: UserView::of(tokens, detail.user, detail.token.as_ref(), clock::now()),
+            named: detail
+                .named
+                .iter()
+                .map(|row| NamedTokenView::of(tokens, row, now))
+                .collect(),
+            user: UserView::of(tokens, detail.user, detail.token.as_ref(), now),
             events,
         }
     }
@@ -62,6 +72,7 @@ impl Detail {
 struct UserPage {
     chrome: Chrome,
     user: UserView,
+    named: Vec<NamedTokenView>,
     events: Vec<EventView>,
     events_truncated: bool,
     /// The new key, right after `Regenerate token`: shown this once.
@@ -85,6 +96,7 @@ pub fn render(
         },
         events_truncated: detail.events_truncated(),
         user: detail.user,
+        named: detail.named,
         events: detail.events,
         new_key: new_key.map(|k| k.as_str().to_string()),
     };

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::models::{TokenRow, Tokens, User, UserId};
+use crate::models::{TokenId, TokenRow, Tokens, User, UserId};
 
 /// A time as the admin shows it: UTC, to the second.
 pub fn time(t: &NaiveDateTime) -> String {
@@ -76,6 +76,34 @@ impl TokenView {
 
     pub fn exists(&self) -> bool {
         self.state != "none"
+    }
+}
+
+/// A named token on the user's page; never its key.
+pub struct NamedTokenView {
+    pub id: TokenId,
+    pub name: String,
+    pub prefix: String,
+    /// Comma-separated; empty when it holds none.
+    pub scopes: String,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub expires: Option<String>,
+    pub expired: bool,
+}
+
+impl NamedTokenView {
+    pub fn of(tokens: &Tokens, row: &TokenRow, now: NaiveDateTime) -> NamedTokenView {
+        NamedTokenView {
+            id: row.id,
+            name: row.name.clone().unwrap_or_default(),
+            prefix: row.prefix.chars().take(8).collect(),
+            scopes: row.scopes.iter().collect::<Vec<_>>().join(", "),
+            created: time(&row.created),
+            last_used: row.last_used.as_ref().map(time),
+            expires: row.expires.as_ref().map(time),
+            expired: tokens.is_expired(row, now),
+        }
     }
 }
 

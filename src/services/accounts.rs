@@ -66,6 +66,8 @@ pub struct UserList {
 pub struct UserDetail {
     pub user: User,
     pub token: Option<TokenRow>,
+    /// The user's named tokens, newest first.
+    pub named: Vec<TokenRow>,
     /// The latest token events, newest first.
     pub events: Vec<TokenEvent>,
 }
@@ -81,10 +83,12 @@ pub(super) fn load_detail(
         return Ok(None);
     };
     let token = domain.tokens.find(conn, id)?;
+    let named = domain.tokens.list_named(conn, id)?;
     let events = events::for_user(conn, id, events_shown)?;
     Ok(Some(UserDetail {
         user,
         token,
+        named,
         events,
     }))
 }
