@@ -186,50 +186,66 @@ impl Fields {
         names
     }
 
-    /// DRF's `IntegerField(required=False, allow_null=True, min_value,
-    /// max_value)`: `Ok(None)` when absent or null. Integers, floats with no
-    /// fraction and decimal text are accepted, as DRF accepts them.
-    pub fn optional_integer(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, Vec<String>> {
-        let text = match self.get(name) {
-            None | Some(Value::Json(Json::Null)) => return Ok(None),
-            Some(Value::Text(t)) if self.html && t.is_empty() => return Ok(None),
-            Some(Value::Text(t) | Value::Json(Json::String(t))) => t.clone(),
-            Some(Value::Json(Json::Number(n))) => n.to_string(),
-            Some(_) => return Err(vec![MSG_INTEGER.into()]),
-        };
-        let below = || vec![format!("Ensure this value is greater than or equal to {min}.")];
-        let above = || vec![format!("Ensure this value is less than or equal to {max}.")];
-        let trimmed = python_strip(&text);
-        // DRF drops a `.000` tail before `int()`.
-        let integral = match trimmed.split_once('.') {
-            Some((whole, zeros)) if zeros.bytes().all(|b| b == b'0') => whole,
-            Some(_) => return Err(vec![MSG_INTEGER.into()]),
-            None => trimmed,
-        };
-        let (negative, digits) = match integral.as_bytes().first() {
-            Some(b'-') => (true, &integral[1..]),
-            Some(b'+') => (false, &integral[1..]),
-            _ => (false, integral),
-        };
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(vec![MSG_INTEGER.into()]);
-        }
-        // Beyond 64 bits it is out of range whatever the bounds.
-        let Ok(magnitude) = digits.parse::<i64>() else {
-            return Err(if negative { below() } else { above() });
-        };
-        let value = if negative { -magnitude } else { magnitude };
-        if value < min {
-            Err(below())
-        } else if value > max {
-            Err(above())
-        } else {
-            Ok(Some(value))
+    /// A `CharField` that takes only text: a JSON number is not a string
+    /// here (the endpoints beyond DRF are typed as their schema says).
+    pub fn strict_char(
+        &self,
+        name: &str,
+        spec: CharField,
+    ) -> Result<Option<String>, Vec<&'static str>> {
+        match self.get(name) {
+            Some(Value::Json(Json::Number(_))) => Err(vec![MSG_INVALID]),
+            _ => self.char(name, spec),
         }
     }
 
-    /// DRF's `ListField(child=CharField(), required=False)`: the strings
-    /// sent (a form's repeated values), empty when absent.
+    /// `IntegerField(required=False, allow_null=True, min_value,
+    /// max_value)`: `Ok(None)` when absent or null. JSON takes a number with
+    /// no fraction; a form, decimal text.
+    pub fn optional_integer(
+        &self,
+        name: &str,
+        min: i64,
+        max: i64,
+    ) -> Result<Option<i64>, Vec<String>> {
+        let below = || {
+            vec![format!(
+                "Ensure this value is greater than or equal to {min}."
+            )]
+        };
+        let above = || vec![format!("Ensure this value is less than or equal to {max}.")];
+        let invalid = || vec![MSG_INTEGER.to_string()];
+        // `Err(true)`: beyond 64 bits, negative; `Err(false)`: positive.
+        let value: Result<i64, bool> = match self.get(name) {
+            None | Some(Value::Json(Json::Null)) => return Ok(None),
+            Some(Value::Text(t)) if self.html && t.is_empty() => return Ok(None),
+            Some(Value::Text(t)) => integer_text(python_strip(t)).ok_or_else(invalid)?,
+            Some(Value::Json(Json::Number(n))) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Ok(i),
+                (None, Some(f)) if f.fract() == 0.0 => {
+                    // `as` saturates; a float this large is out of range anyway.
+                    if f.abs() < 9.0e18 {
+                        Ok(f as i64)
+                    } else {
+                        Err(f < 0.0)
+                    }
+                }
+                // Beyond `i64` but integral (`u64`), or a fraction.
+                _ => n.as_u64().map(|_| Err(false)).ok_or_else(invalid)?,
+            },
+            Some(_) => return Err(invalid()),
+        };
+        match value {
+            Err(true) => Err(below()),
+            Err(false) => Err(above()),
+            Ok(v) if v < min => Err(below()),
+            Ok(v) if v > max => Err(above()),
+            Ok(v) => Ok(Some(v)),
+        }
+    }
+
+    /// `ListField(child=CharField(), required=False)`: the strings sent (a
+    /// form's repeated values), empty when absent; JSON items must be text.
     pub fn string_list(&self, name: &str) -> Result<Vec<String>, Vec<String>> {
         if self.html {
             return Ok(self
@@ -258,13 +274,36 @@ impl Fields {
         for item in items {
             match item {
                 Json::String(t) => strings.push(python_strip(t).to_owned()),
-                Json::Number(n) => strings.push(n.to_string()),
                 Json::Null => return Err(vec![MSG_NULL.into()]),
                 _ => return Err(vec![MSG_INVALID.into()]),
             }
         }
         Ok(strings)
     }
+}
+
+/// Decimal text as DRF's `IntegerField` reads it (an optional sign, digits,
+/// an optional `.000` tail); `Err(negative)` beyond 64 bits; `None` if it
+/// is not an integer.
+fn integer_text(text: &str) -> Option<Result<i64, bool>> {
+    let integral = match text.split_once('.') {
+        Some((whole, zeros)) if zeros.bytes().all(|b| b == b'0') => whole,
+        Some(_) => return None,
+        None => text,
+    };
+    let (negative, digits) = match integral.as_bytes().first() {
+        Some(b'-') => (true, &integral[1..]),
+        Some(b'+') => (false, &integral[1..]),
+        _ => (false, integral),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(match digits.parse::<i64>() {
+        Ok(m) if negative => Ok(-m),
+        Ok(m) => Ok(m),
+        Err(_) => Err(negative),
+    })
 }
 
 /// Python's `str.isspace()` for one character (what `str.strip()` trims,
@@ -436,5 +475,17 @@ mod tests {
         let debug = format!("{:?}", Fields::from_body(body).unwrap());
         assert!(debug.contains("password"), "{debug}");
         assert!(!debug.contains("hunter2"), "{debug}");
+    }
+
+    #[test]
+    fn integer_text_as_drf_reads_it() {
+        assert_eq!(integer_text("42"), Some(Ok(42)));
+        assert_eq!(integer_text("+7"), Some(Ok(7)));
+        assert_eq!(integer_text("-3.000"), Some(Ok(-3)));
+        assert_eq!(integer_text("99999999999999999999"), Some(Err(false)));
+        assert_eq!(integer_text("-99999999999999999999"), Some(Err(true)));
+        for bad in ["", "-", "1.5", "1e3", "0x10", "1 2", "abc"] {
+            assert_eq!(integer_text(bad), None, "{bad:?}");
+        }
     }
 }

@@ -106,12 +106,20 @@ async fn validate(req: &HttpRequest, payload: web::Payload) -> Result<NamedToken
     let fields = read_fields(req, payload).await?;
     let mut errors = FieldErrors::default();
     let name = errors
-        .take("name", fields.char("name", CharField::default()))
+        .take("name", fields.strict_char("name", CharField::default()))
         .flatten()
         .and_then(|name| {
             let too_long = name.chars().count() > NAME_MAX_CHARS;
-            let message = format!("Ensure this field has no more than {NAME_MAX_CHARS} characters.");
-            errors.take("name", if too_long { Err(vec![message]) } else { Ok(name) })
+            let message =
+                format!("Ensure this field has no more than {NAME_MAX_CHARS} characters.");
+            errors.take(
+                "name",
+                if too_long {
+                    Err(vec![message])
+                } else {
+                    Ok(name)
+                },
+            )
         });
     let scopes = errors
         .take("scopes", fields.string_list("scopes"))

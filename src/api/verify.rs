@@ -15,13 +15,19 @@ pub async fn verify(req: HttpRequest, auth: TokenAuth) -> Result<HttpResponse, A
     let wanted = required_scopes(req.query_string());
     // A name that is not a valid scope is never held by any token.
     let token = &auth.token;
-    if !wanted.iter().all(|s| s.as_ref().is_some_and(|s| token.holds(s))) {
+    if !wanted
+        .iter()
+        .all(|s| s.as_ref().is_some_and(|s| token.holds(s)))
+    {
         return Err(ApiError::Forbidden);
     }
     let (token_id, scopes) = if token.is_primary {
         ("primary".to_owned(), "*".to_owned())
     } else {
-        (token.id.to_string(), token.scopes.iter().collect::<Vec<_>>().join(","))
+        (
+            token.id.to_string(),
+            token.scopes.iter().collect::<Vec<_>>().join(","),
+        )
     };
     let user = auth.user;
     Ok(HttpResponse::Ok()

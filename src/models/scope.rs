@@ -92,7 +92,10 @@ mod tests {
     #[test]
     fn scope_sets() {
         let s = scopes(&["orders:write", "orders:read", "orders:read"]);
-        assert_eq!(s.iter().collect::<Vec<_>>(), ["orders:read", "orders:write"]);
+        assert_eq!(
+            s.iter().collect::<Vec<_>>(),
+            ["orders:read", "orders:write"]
+        );
         assert_eq!(s.len(), 2);
         assert!(s.contains(&Scope::parse("orders:read").unwrap()));
         assert!(!s.contains(&Scope::parse("orders").unwrap()));

@@ -103,4 +103,3 @@ pub(super) fn primary_of(user_id: UserId) -> _ {
         .filter(tokens::user_id.eq(user_id))
         .filter(tokens::is_primary.eq(true))
 }
-

@@ -3,8 +3,8 @@
 //! do: managing tokens needs `tokens`, and a new token holds no scope its
 //! creator does not.
 
-use super::tokens::TokenService;
 use super::Failure;
+use super::tokens::TokenService;
 use crate::models::scope::TOKENS_SCOPE;
 use crate::models::{
     NamedTokenError, NamedTokenSpec, Scope, TokenId, TokenKey, TokenRow, User, UserId, users,
@@ -63,7 +63,9 @@ impl TokenService {
         let created = self
             .domain
             .db
-            .call(move |conn| Ok::<_, Failure>(domain.tokens.create_named(conn, id, &spec, &actor)?))
+            .call(move |conn| {
+                Ok::<_, Failure>(domain.tokens.create_named(conn, id, &spec, &actor)?)
+            })
             .await?;
         Ok(created?)
     }

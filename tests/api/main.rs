@@ -9,6 +9,7 @@ mod forward_auth;
 mod key_format;
 mod methods;
 mod metrics;
+mod named_tokens;
 mod probes;
 mod register;
 mod schema;

@@ -19,7 +19,7 @@ async fn every_documented_operation_answers_with_a_documented_status() {
     let doc: Value = response.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 9);
+    assert_eq!(paths.len(), 11);
     let user = app.create_user("alice", "correct horse", false);
     let key = app.token_of(user.id);
     for (path, item) in paths {
