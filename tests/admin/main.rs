@@ -9,6 +9,7 @@ mod actions;
 mod csrf;
 mod escaping;
 mod headers;
+mod named_tokens;
 mod outage;
 mod session;
 mod sign_in;

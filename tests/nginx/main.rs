@@ -207,6 +207,47 @@ async fn nginx_passes_good_keys_with_the_callers_headers_and_refuses_bad_ones() 
         assert_eq!(response.headers()["www-authenticate"], "Token");
     }
 
+    // A named token passes where it holds the scope the location asks for,
+    // and gets authtoken's 403 where it does not.
+    let create = |scopes: Value| {
+        let (client, key) = (app.client.clone(), key.clone());
+        let url = app.url("/api/auth/tokens/");
+        async move {
+            let made: Value = client
+                .post(url)
+                .header("Authorization", format!("Token {key}"))
+                .json(&serde_json::json!({ "name": scopes.to_string(), "scopes": scopes }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            made["token"].as_str().unwrap().to_string()
+        }
+    };
+    let reader = create(serde_json::json!(["orders:read"])).await;
+    let other = create(serde_json::json!(["billing:read"])).await;
+    for (named, path, expected) in [
+        (&reader, "/orders/7", 200),
+        (&reader, "/hello", 200),
+        (&other, "/hello", 200),
+        (&other, "/orders/7", 403),
+    ] {
+        let response = client
+            .get(url(path))
+            .header("Authorization", format!("Token {named}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{path}");
+        // nginx answers a refused check with its own page: only the status.
+        if expected == 200 {
+            let seen: Value = response.json().await.unwrap();
+            assert_eq!(seen["x-auth-username"], "alice");
+        }
+    }
+
     // A revoked key is refused from the next request on.
     assert_eq!(
         app.post_with_token("/api/auth/logout/", &key)
