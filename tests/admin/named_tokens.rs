@@ -55,7 +55,10 @@ async fn named_tokens_are_listed_without_keys_and_revoked_one_by_one() {
     let ids = named_ids(&app, carol.id);
     let laptop_id = ids[1];
     let page = client
-        .act(&format!("/admin/users/{}/tokens/{laptop_id}/revoke/", carol.id))
+        .act(&format!(
+            "/admin/users/{}/tokens/{laptop_id}/revoke/",
+            carol.id
+        ))
         .await;
     assert_eq!(page.status, 303, "{}", page.body);
     assert_eq!(named_ids(&app, carol.id), [ids[0]]);
@@ -65,11 +68,17 @@ async fn named_tokens_are_listed_without_keys_and_revoked_one_by_one() {
     let page = client.get(&format!("/admin/users/{}/", carol.id)).await;
     assert!(page.body.contains("A named token of carol was revoked."));
     let revoked = events_of(&app, carol.id);
-    assert_eq!(revoked[0].kind, authtoken::models::events::EventKind::Revoked);
+    assert_eq!(
+        revoked[0].kind,
+        authtoken::models::events::EventKind::Revoked
+    );
     assert_eq!(revoked[0].actor, "admin");
     assert_eq!(revoked[0].token_name.as_deref(), Some("laptop"));
     let events = &page.body[page.body.find("Token events").unwrap()..];
-    assert!(events.contains("<td data-label=\"Token\">laptop</td>"), "{events}");
+    assert!(
+        events.contains("<td data-label=\"Token\">laptop</td>"),
+        "{events}"
+    );
 }
 
 #[tokio::test]
@@ -95,7 +104,10 @@ async fn another_users_token_or_a_bad_id_is_never_touched() {
     }
     // Without the CSRF token: refused, nothing changed.
     let page = client
-        .post(&format!("/admin/users/{}/tokens/{id}/revoke/", carol.id), &[])
+        .post(
+            &format!("/admin/users/{}/tokens/{id}/revoke/", carol.id),
+            &[],
+        )
         .await;
     assert_eq!(page.status, 403);
     assert_eq!(named_ids(&app, carol.id), [id]);
