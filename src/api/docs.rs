@@ -21,6 +21,8 @@ pub struct Operation {
     pub summary: String,
     pub needs_key: bool,
     pub fields: Vec<Field>,
+    /// Whether the page offers a form to send it.
+    pub try_it: bool,
     pub responses: Vec<(String, String)>,
 }
 
@@ -54,10 +56,14 @@ fn operations(doc: &Value) -> Vec<Operation> {
         };
         for (method, op) in methods {
             let body = resolve(doc, &op["requestBody"]);
-            let schema = resolve(
-                doc,
-                &body["content"]["application/x-www-form-urlencoded"]["schema"],
-            );
+            let form = &body["content"]["application/x-www-form-urlencoded"]["schema"];
+            // A form can be tried from the page; a JSON body only described.
+            let try_it = !form.is_null();
+            let schema = if try_it {
+                resolve(doc, form)
+            } else {
+                resolve(doc, &body["content"]["application/json"]["schema"])
+            };
             let required: Vec<&str> = schema["required"]
                 .as_array()
                 .map(|r| r.iter().filter_map(Value::as_str).collect())
@@ -91,6 +97,7 @@ fn operations(doc: &Value) -> Vec<Operation> {
                 path: path.clone(),
                 summary: text(&op["summary"]),
                 needs_key: op.get("security").is_some(),
+                try_it,
                 fields,
                 responses,
             });
@@ -128,11 +135,14 @@ mod tests {
     fn every_operation_of_the_document_is_listed() {
         let doc: Value = serde_json::from_str(DOCUMENT).unwrap();
         let ops = operations(&doc);
-        assert_eq!(ops.len(), 9);
+        assert_eq!(ops.len(), 12);
         let sign_in = ops.iter().find(|o| o.id == "obtainAuthToken").unwrap();
         let names: Vec<&str> = sign_in.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["username", "password"]);
         assert!(sign_in.responses.iter().any(|(c, _)| c == "429"));
         assert!(ops.iter().find(|o| o.id == "me").unwrap().needs_key);
+        let create = ops.iter().find(|o| o.id == "createToken").unwrap();
+        let names: Vec<&str> = create.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["name", "scopes", "expires_in"]);
     }
 }

@@ -437,7 +437,11 @@ fn debug_of_types_holding_secrets_is_redacted() {
     let sealer = Sealer::new(&secret);
     let sealed = sealer.seal(key.as_str().as_bytes(), 7);
     let token = TokenRow {
+        id: authtoken::models::TokenId::new(3),
         user_id: authtoken::models::UserId::new(7),
+        is_primary: false,
+        name: Some("laptop".into()),
+        scopes: Default::default(),
         digest: key.digest(),
         sealed: sealed.clone(),
         prefix: key.prefix().to_string(),
