@@ -14,7 +14,10 @@ use crate::state::AppState;
 /// `POST /api/auth/logout/`: 204, and the key is invalid from then on.
 pub async fn logout(auth: TokenAuth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let tokens = &state.services.tokens;
-    if !tokens.revoke_presented(&auth.user, &auth.token).await? {
+    if !tokens
+        .revoke_presented(&auth.user, &auth.token, auth.digest)
+        .await?
+    {
         return Err(refuse(&state, MSG_INVALID_TOKEN));
     }
     Ok(HttpResponse::NoContent().finish())
@@ -26,7 +29,10 @@ pub async fn regenerate(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let tokens = &state.services.tokens;
-    match tokens.rotate_presented(&auth.user, auth.token).await? {
+    match tokens
+        .rotate_presented(&auth.user, auth.token, auth.digest)
+        .await?
+    {
         Some(key) => Ok(json(StatusCode::OK, &json!({ "token": key.as_str() }))),
         None => Err(refuse(&state, MSG_INVALID_TOKEN)),
     }

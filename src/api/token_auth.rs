@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 
 use super::ApiError;
 use crate::auth::header::{HeaderCredentials, parse_authorization};
-use crate::models::{AuthOutcome, Digest, TokenRow, User, key_format};
+use crate::models::{AuthOutcome, CallerToken, CallerUser, Digest, key_format};
 use crate::state::AppState;
 
 pub const MSG_NOT_PROVIDED: &str = "Authentication credentials were not provided.";
@@ -21,8 +21,8 @@ pub const MSG_EXPIRED: &str = "Token has expired.";
 /// the key they presented (for compare-and-swap updates of that key).
 #[derive(Debug)]
 pub struct TokenAuth {
-    pub user: User,
-    pub token: TokenRow,
+    pub user: CallerUser,
+    pub token: CallerToken,
     pub digest: Digest,
 }
 

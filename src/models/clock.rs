@@ -1,7 +1,7 @@
 //! Time as the database stores it: naive UTC, to the microsecond (the
 //! precision both backends keep, so a value reads back as it was written).
 
-use chrono::{NaiveDateTime, SubsecRound, Utc};
+use chrono::{Datelike, NaiveDateTime, SubsecRound, Timelike, Utc};
 
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
@@ -10,11 +10,27 @@ pub fn now() -> NaiveDateTime {
 /// DRF's `DateTimeField` output: Python's `isoformat()` with `Z` for UTC,
 /// which leaves out the fraction when it is zero.
 pub fn drf_datetime(t: &NaiveDateTime) -> String {
-    if t.and_utc().timestamp_subsec_micros() == 0 {
-        t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-    } else {
-        t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    use std::fmt::Write as _;
+    // Written field by field: `format()` parses its pattern at every call,
+    // which showed in the profile of `me/`.
+    let (date, time) = (t.date(), t.time());
+    let mut out = String::with_capacity(27);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        date.year(),
+        date.month(),
+        date.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    );
+    let micros = t.and_utc().timestamp_subsec_micros();
+    if micros != 0 {
+        let _ = write!(out, ".{micros:06}");
     }
+    out.push('Z');
+    out
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod audit;
+pub mod caller;
 pub mod clock;
 pub mod events;
 pub mod hooks;
@@ -20,6 +21,7 @@ pub mod user;
 pub mod users;
 pub mod validation;
 
+pub use caller::{CallerToken, CallerUser};
 pub use hooks::{HookError, UserHooks};
 pub use key_format::KeyFormat;
 pub use named_tokens::{NamedTokenError, NamedTokenSpec};

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use super::events::{self, EventKind};
 use super::hooks::Actor;
 use super::token_row::{KeyChange, NewToken};
-use super::{Scopes, TokenId, TokenKey, TokenRow, Tokens, UserId, clock};
+use super::{CallerToken, Scopes, TokenId, TokenKey, TokenRow, Tokens, UserId, clock};
 use crate::db::{DbConnection, DbError};
 use crate::metrics::TokenEvent;
 use crate::schema::{tokens, users};
@@ -162,21 +162,22 @@ impl Tokens {
     }
 
     /// A new key for the named token `token` if its key is still the one
-    /// presented; it keeps its id, name, scopes and expiry. `None` when it
-    /// changed or vanished meanwhile.
+    /// presented (`digest`); it keeps its id, name, scopes and expiry.
+    /// `None` when it changed or vanished meanwhile.
     pub fn rotate_named(
         &self,
         conn: &mut DbConnection,
-        token: &TokenRow,
+        token: &CallerToken,
+        digest: &super::Digest,
         actor: Actor<'_>,
     ) -> Result<Option<TokenKey>, DbError> {
         let now = clock::now();
         let key = TokenKey::generate(self.format);
-        let row = self.new_key_row(token.user_id, &key, now, token.expires);
+        let row = self.new_key_row(token.user_id, &key, now, token.expires_at());
         let rotated = conn.transaction(|conn| {
             let n = diesel::update(tokens::table)
                 .filter(tokens::id.eq(token.id))
-                .filter(tokens::digest.eq(&token.digest))
+                .filter(tokens::digest.eq(digest))
                 .filter(tokens::is_primary.eq(false))
                 .set(KeyChange::of(&row))
                 .execute(conn)?;

@@ -10,6 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
+use super::caller::{CallerToken, CallerUser, Time};
 use super::events::{self, EventKind};
 use super::hooks::Actor;
 use super::token_row::{KeyChange, NewToken, primary_of};
@@ -25,7 +26,7 @@ use crate::schema::{tokens, users};
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum AuthOutcome {
-    Valid(User, TokenRow),
+    Valid(CallerUser, CallerToken),
     Unknown,
     Inactive,
     Expired,
@@ -48,8 +49,8 @@ macro_rules! lookup {
         tokens::table
             .inner_join(users::table)
             .filter(tokens::digest.eq($digest))
-            .select((User::as_select(), TokenRow::as_select()))
-            .get_result::<(User, TokenRow)>($conn)
+            .select((CallerUser::as_select(), CallerToken::as_select()))
+            .get_result::<(CallerUser, CallerToken)>($conn)
             .optional()
     };
 }
@@ -138,7 +139,16 @@ impl Tokens {
     /// A named token's expiry always counts; the DRF token's only while a
     /// `TOKEN_TTL` is configured.
     pub fn is_expired(&self, row: &TokenRow, now: NaiveDateTime) -> bool {
-        (self.ttl.is_some() || !row.is_primary) && row.expires.is_some_and(|e| e <= now)
+        self.expired(row.is_primary, row.expires, now)
+    }
+
+    fn expired(
+        &self,
+        is_primary: bool,
+        expires: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> bool {
+        (self.ttl.is_some() || !is_primary) && expires.is_some_and(|e| e <= now)
     }
 
     fn new_row(&self, user_id: UserId, key: &TokenKey, now: NaiveDateTime) -> NewToken {
@@ -190,7 +200,7 @@ impl Tokens {
         let (mut outcome, touch) = self.judge(found, clock::now());
         if let (Some(at), AuthOutcome::Valid(_, token)) = (touch, &mut outcome) {
             touch_last_used(conn, token.user_id, digest, at)?;
-            token.last_used = Some(at);
+            token.last_used = Some(Time(at));
         }
         Ok(outcome)
     }
@@ -201,7 +211,7 @@ impl Tokens {
         &self,
         conn: &mut SqliteConnection,
         digest: &Digest,
-    ) -> QueryResult<Option<(User, TokenRow)>> {
+    ) -> QueryResult<Option<(CallerUser, CallerToken)>> {
         lookup!(conn, digest)
     }
 
@@ -209,7 +219,7 @@ impl Tokens {
     /// `last_used` is due (at most once a minute), the time to record.
     pub fn judge(
         &self,
-        found: Option<(User, TokenRow)>,
+        found: Option<(CallerUser, CallerToken)>,
         now: NaiveDateTime,
     ) -> (AuthOutcome, Option<NaiveDateTime>) {
         let Some((user, token)) = found else {
@@ -218,12 +228,12 @@ impl Tokens {
         if !user.is_active {
             return (AuthOutcome::Inactive, None);
         }
-        if self.is_expired(&token, now) {
+        if self.expired(token.is_primary, token.expires_at(), now) {
             return (AuthOutcome::Expired, None);
         }
         let due = token
             .last_used
-            .is_none_or(|t| now.signed_duration_since(t) >= LAST_USED_RESOLUTION);
+            .is_none_or(|t| now.signed_duration_since(t.0) >= LAST_USED_RESOLUTION);
         (AuthOutcome::Valid(user, token), due.then_some(now))
     }
 

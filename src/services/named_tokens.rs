@@ -7,7 +7,8 @@ use super::Failure;
 use super::tokens::TokenService;
 use crate::models::scope::TOKENS_SCOPE;
 use crate::models::{
-    NamedTokenError, NamedTokenSpec, Scope, TokenId, TokenKey, TokenRow, User, UserId, users,
+    CallerToken, CallerUser, NamedTokenError, NamedTokenSpec, Scope, TokenId, TokenKey, TokenRow,
+    User, UserId, users,
 };
 
 /// Why a request about named tokens was refused.
@@ -37,7 +38,7 @@ impl From<NamedTokenError> for NamedTokensError {
 
 impl TokenService {
     /// Whether `token` may create, list or delete tokens: it holds `tokens`.
-    pub fn may_manage(&self, token: &TokenRow) -> Result<(), NamedTokensError> {
+    pub fn may_manage(&self, token: &CallerToken) -> Result<(), NamedTokensError> {
         let tokens = Scope::parse(TOKENS_SCOPE).expect("`tokens` is a scope name");
         if token.holds(&tokens) {
             Ok(())
@@ -50,8 +51,8 @@ impl TokenService {
     /// with no scope the presented token does not hold.
     pub async fn create_named(
         &self,
-        user: &User,
-        presented: &TokenRow,
+        user: &CallerUser,
+        presented: &CallerToken,
         spec: NamedTokenSpec,
     ) -> Result<(TokenRow, TokenKey), NamedTokensError> {
         self.may_manage(presented)?;
@@ -73,8 +74,8 @@ impl TokenService {
     /// `GET /api/auth/tokens/`: the user's named tokens, newest first.
     pub async fn list_named(
         &self,
-        user: &User,
-        presented: &TokenRow,
+        user: &CallerUser,
+        presented: &CallerToken,
     ) -> Result<Vec<TokenRow>, NamedTokensError> {
         self.may_manage(presented)?;
         let domain = self.domain.clone();
@@ -90,8 +91,8 @@ impl TokenService {
     /// id is not found.
     pub async fn delete_named(
         &self,
-        user: &User,
-        presented: &TokenRow,
+        user: &CallerUser,
+        presented: &CallerToken,
         token: Option<TokenId>,
     ) -> Result<(), NamedTokensError> {
         self.may_manage(presented)?;

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use super::accounts::{UserDetail, load_detail};
 use super::{Domain, Failure};
 use crate::models::events::EventKind;
-use crate::models::{AuthOutcome, Digest, TokenKey, TokenRow, User, UserId, clock, users};
+use crate::models::{
+    AuthOutcome, CallerToken, CallerUser, Digest, TokenKey, User, UserId, clock, users,
+};
 
 #[derive(Clone)]
 pub struct TokenService {
@@ -43,10 +45,15 @@ impl TokenService {
 
     /// `logout/`: deletes the presented key (the DRF token or a named
     /// one); false when it was no longer the user's key.
-    pub async fn revoke_presented(&self, user: &User, token: &TokenRow) -> Result<bool, Failure> {
+    pub async fn revoke_presented(
+        &self,
+        user: &CallerUser,
+        token: &CallerToken,
+        digest: Digest,
+    ) -> Result<bool, Failure> {
         let domain = self.domain.clone();
         let (id, actor) = (user.id, user.username.clone());
-        let (token_id, digest, primary) = (token.id, token.digest.clone(), token.is_primary);
+        let (token_id, primary) = (token.id, token.is_primary);
         self.domain
             .db
             .call(move |conn| {
@@ -65,8 +72,9 @@ impl TokenService {
     /// was no longer the user's key.
     pub async fn rotate_presented(
         &self,
-        user: &User,
-        token: TokenRow,
+        user: &CallerUser,
+        token: CallerToken,
+        digest: Digest,
     ) -> Result<Option<TokenKey>, Failure> {
         let domain = self.domain.clone();
         let (id, actor) = (user.id, user.username.clone());
@@ -75,10 +83,9 @@ impl TokenService {
             .call(move |conn| {
                 let tokens = &domain.tokens;
                 Ok(if token.is_primary {
-                    let digest = Some(&token.digest);
-                    tokens.replace(conn, id, digest, &actor, EventKind::Regenerated)?
+                    tokens.replace(conn, id, Some(&digest), &actor, EventKind::Regenerated)?
                 } else {
-                    tokens.rotate_named(conn, &token, &actor)?
+                    tokens.rotate_named(conn, &token, &digest, &actor)?
                 })
             })
             .await

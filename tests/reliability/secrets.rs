@@ -6,7 +6,10 @@
 use authtoken::api::TokenAuth;
 use authtoken::crypto::{Sealer, SecretKey};
 use authtoken::db::ConnectionManager;
-use authtoken::models::{AuthOutcome, Digest, TokenKey, TokenRow, Tokens, User};
+use authtoken::models::caller::Time;
+use authtoken::models::{
+    AuthOutcome, CallerToken, CallerUser, Digest, TokenKey, TokenRow, Tokens, User,
+};
 use authtoken::settings::Settings;
 use diesel::prelude::*;
 use reqwest::blocking::{Client, RequestBuilder, Response};
@@ -455,9 +458,26 @@ fn debug_of_types_holding_secrets_is_redacted() {
         _ => None,
     })
     .unwrap();
+    let caller = CallerUser {
+        id: user.id,
+        username: user.username.clone(),
+        email: user.email.clone(),
+        is_active: true,
+        is_staff: false,
+        date_joined: Time(user.date_joined),
+    };
+    let presented = CallerToken {
+        id: token.id,
+        user_id: token.user_id,
+        is_primary: token.is_primary,
+        name: token.name.clone(),
+        scopes: token.scopes.clone(),
+        last_used: None,
+        expires: None,
+    };
     let auth = TokenAuth {
-        user: user.clone(),
-        token: token.clone(),
+        user: caller.clone(),
+        token: presented.clone(),
         digest: Digest::of(key.as_str()),
     };
     let shown = [
@@ -469,7 +489,7 @@ fn debug_of_types_holding_secrets_is_redacted() {
         format!("{token:?}"),
         format!("{settings:?}"),
         format!("{auth:?}"),
-        format!("{:?}", AuthOutcome::Valid(user.clone(), token.clone())),
+        format!("{:?}", AuthOutcome::Valid(caller, presented)),
         format!(
             "{:?}",
             ConnectionManager::new("postgres://app:db-Pa55word@db.internal/authtoken")
