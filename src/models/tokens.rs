@@ -205,6 +205,15 @@ impl Tokens {
         Ok(outcome)
     }
 
+    /// The lookup alone: the token of `digest` and its user, if any.
+    pub fn lookup(
+        &self,
+        conn: &mut DbConnection,
+        digest: &Digest,
+    ) -> Result<Option<(CallerUser, CallerToken)>, DbError> {
+        Ok(on_backend!(conn, c => lookup!(c, digest))?)
+    }
+
     /// The same lookup on a SQLite connection of its own (a worker's
     /// read-only one): no write; `last_used` is the caller's to record.
     pub fn lookup_sqlite(

@@ -36,8 +36,8 @@ pub struct Domain {
     pub hooks: UserHooks,
     pub hasher: PasswordHasher,
     pub throttle: LoginThrottle,
-    /// SQLite: `last_used` of tokens checked on a worker-local read.
-    pub last_used: Option<LastUsedWriter>,
+    /// `last_used` of the tokens checked, written off the requests.
+    pub last_used: LastUsedWriter,
     /// This process's metrics (served only when `METRICS_BIND` is set).
     pub metrics: SharedMetrics,
 }
@@ -54,7 +54,7 @@ impl Domain {
         hooks.register("create_token", tokens.post_insert_hook());
         let db = Database::new(settings);
         Domain {
-            last_used: db.local_reads().map(|_| LastUsedWriter::start(db.clone())),
+            last_used: LastUsedWriter::start(db.clone()),
             db,
             hasher: PasswordHasher::new(
                 settings.bcrypt_cost,

@@ -22,25 +22,32 @@ impl TokenService {
         TokenService { domain }
     }
 
-    /// What a presented key is: one indexed lookup (and `last_used` at most
-    /// once a minute). On SQLite the lookup runs on this worker when it can
-    /// without waiting, else (and on PostgreSQL) on the blocking pool.
+    /// What a presented key is: one indexed lookup. On SQLite it runs on
+    /// this worker when it can without waiting, else (and on PostgreSQL) on
+    /// the blocking pool; either way `last_used` (at most once a minute) is
+    /// left to the background writer, so no request waits for that write.
     pub async fn authenticate(&self, digest: Digest) -> Result<AuthOutcome, Failure> {
         let domain = &self.domain;
-        if let (Some(local), Some(last_used)) = (domain.db.local_reads(), &domain.last_used)
+        if let Some(local) = domain.db.local_reads()
             && let Some(found) = local.read(|c| domain.tokens.lookup_sqlite(c, &digest))
         {
-            let (outcome, touch) = domain.tokens.judge(found, clock::now());
-            if let (Some(at), AuthOutcome::Valid(_, token)) = (touch, &outcome) {
-                last_used.note(token.user_id, &digest, at);
-            }
-            return Ok(outcome);
+            return Ok(self.judged(found, &digest));
         }
-        let domain = self.domain.clone();
-        self.domain
+        let theirs = self.domain.clone();
+        let (found, digest) = self
+            .domain
             .db
-            .call(move |conn| Ok(domain.tokens.authenticate(conn, &digest)?))
-            .await
+            .call(move |conn| Ok::<_, Failure>((theirs.tokens.lookup(conn, &digest)?, digest)))
+            .await?;
+        Ok(self.judged(found, &digest))
+    }
+
+    fn judged(&self, found: Option<(CallerUser, CallerToken)>, digest: &Digest) -> AuthOutcome {
+        let (outcome, touch) = self.domain.tokens.judge(found, clock::now());
+        if let (Some(at), AuthOutcome::Valid(_, token)) = (touch, &outcome) {
+            self.domain.last_used.note(token.user_id, digest, at);
+        }
+        outcome
     }
 
     /// `logout/`: deletes the presented key (the DRF token or a named
