@@ -3,6 +3,7 @@
 //! connection and know nothing of HTTP.
 
 pub mod activity;
+pub mod admin_sessions;
 pub mod audit;
 pub mod clock;
 pub mod events;
@@ -10,10 +11,12 @@ pub mod hooks;
 pub mod imported;
 pub mod key_format;
 pub mod login_failures;
+pub mod recovery_codes;
 pub mod scope;
 mod sql_types;
 pub mod token_key;
 pub mod tokens;
+pub mod two_factor;
 pub mod user;
 pub mod users;
 pub mod validation;
