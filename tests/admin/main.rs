@@ -10,8 +10,10 @@ mod csrf;
 mod escaping;
 mod headers;
 mod outage;
+mod server_sessions;
 mod session;
 mod sign_in;
+mod two_factor;
 mod user_page;
 mod users_list;
 
