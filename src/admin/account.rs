@@ -13,7 +13,7 @@ use super::guard::{Staff, require_own_account};
 use super::page::{Chrome, html, see_other};
 use super::session::{AdminSession, Flash, Level};
 use super::view::time;
-use super::{ACCOUNT_PATH, AdminError, csrf, qr};
+use super::{ACCOUNT_PATH, AdminError, csrf, qr, user_agent};
 use crate::http::client_addr;
 use crate::models::admin_sessions::SessionRow;
 use crate::services::{CodeError, Enrolment};
@@ -26,7 +26,9 @@ pub struct SessionView {
     pub started: String,
     pub last_seen: String,
     pub address: String,
+    /// `Chrome 131 on Linux`; `user_agent` is the whole string.
     pub browser: String,
+    pub user_agent: String,
     pub current: bool,
 }
 
@@ -36,11 +38,8 @@ impl SessionView {
             started: time(&row.created),
             last_seen: time(&row.last_seen),
             address: row.address,
-            browser: if row.user_agent.is_empty() {
-                "unknown".to_string()
-            } else {
-                row.user_agent
-            },
+            browser: user_agent::summary(&row.user_agent),
+            user_agent: row.user_agent,
             current: row.id == current,
         }
     }

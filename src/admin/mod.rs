@@ -18,6 +18,7 @@ mod next;
 mod page;
 mod qr;
 mod session;
+mod user_agent;
 mod user_detail;
 mod users;
 mod view;

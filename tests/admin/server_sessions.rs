@@ -172,7 +172,7 @@ async fn the_sessions_list_shows_address_browser_and_times() {
     let http = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent("Mozilla/5.0 (X11; Linux x86_64) TestBrowser/1.0 <b>")
+        .user_agent("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0 <b>")
         .build()
         .unwrap();
     let form = Page::read(http.get(app.url("/admin/login/")).send().await.unwrap()).await;
@@ -194,7 +194,13 @@ async fn the_sessions_list_shows_address_browser_and_times() {
         page.body
             .contains("<td class=\"session-address\">203.0.113.7</td>")
     );
-    assert!(page.has_escaped("TestBrowser/1.0 <b>"), "{}", page.body);
+    // The browser in short, the whole (escaped) user agent in its title.
+    assert!(
+        page.body.contains(">Firefox 133 on Linux</td>"),
+        "{}",
+        page.body
+    );
+    assert!(page.has_escaped("Firefox/133.0 <b>"), "{}", page.body);
     let row = &rows(&app)[0];
     assert_eq!(row.address, "203.0.113.7");
     assert!(row.user_agent.starts_with("Mozilla/5.0"));
