@@ -26,7 +26,7 @@ pub enum SessionLookup {
     Expired,
     /// Its user was deactivated, deleted or has a new password; it is gone now.
     Ended,
-    Live(Identified),
+    Live(Box<Identified>),
 }
 
 #[derive(Clone)]
@@ -60,11 +60,11 @@ impl StaffSessions {
                 if now - session.last_seen >= admin_sessions::TOUCH_EVERY {
                     admin_sessions::touch(conn, session.id, now)?;
                 }
-                Ok(SessionLookup::Live(Identified {
+                Ok(SessionLookup::Live(Box::new(Identified {
                     session,
                     user,
                     two_factor,
-                }))
+                })))
             })
             .await
     }
