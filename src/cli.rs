@@ -374,8 +374,10 @@ mod staff_account {
     /// Whether it was on.
     pub fn reset_two_factor(state: &Domain, username: &str) -> Result<bool, CommandError> {
         state.db.run(|conn| {
+            let user = find(conn, username)?;
+            // Writes first: on SQLite a transaction that read first could
+            // not wait for the write lock.
             conn.transaction(|conn| {
-                let user = find(conn, username)?;
                 if !two_factor::remove(conn, user.id)? {
                     return Ok(false);
                 }
@@ -388,7 +390,7 @@ mod staff_account {
 
     pub fn set_password(state: &Domain, username: &str) -> Result<(), CommandError> {
         // An unknown user is said before the password is asked for.
-        state.db.run(|conn| find(conn, username).map(drop))?;
+        let user = state.db.run(|conn| find(conn, username))?;
         let password = read_password()?;
         let problems = password_problems(&password);
         if !problems.is_empty() {
@@ -400,7 +402,6 @@ mod staff_account {
             .map_err(|e| CommandError::Failed(cause_chain(&e)))?;
         state.db.run(|conn| {
             conn.transaction(|conn| {
-                let user = find(conn, username)?;
                 users::set_password_hash(conn, user.id, &hash)?;
                 admin_sessions::delete_for_user(conn, user.id)?;
                 record(conn, &user, AuditAction::PasswordSet)

@@ -141,13 +141,19 @@ pub fn start(
     })
 }
 
-/// Turns it on, the confirming code's step counting as used; `false` if
-/// there was no enrolment waiting.
-pub fn enable(conn: &mut DbConnection, user: UserId, step: i64) -> Result<bool, DbError> {
+/// Turns it on, the confirming code's step counting as used, if the
+/// enrolment waiting is still the one with `sealed_secret`; `false` if not.
+pub fn enable(
+    conn: &mut DbConnection,
+    user: UserId,
+    sealed_secret: &str,
+    step: i64,
+) -> Result<bool, DbError> {
     let changed = diesel::update(
         two_factor::table
             .find(user)
-            .filter(two_factor::enabled.eq(false)),
+            .filter(two_factor::enabled.eq(false))
+            .filter(two_factor::sealed_secret.eq(sealed_secret)),
     )
     .set((
         two_factor::enabled.eq(true),
@@ -175,9 +181,16 @@ pub fn accept_step(conn: &mut DbConnection, user: UserId, step: i64) -> Result<b
     Ok(changed == 1)
 }
 
-/// Turns it off (and forgets any enrolment); whether it was on.
+/// Turns it off (and forgets any enrolment and the recovery codes);
+/// whether it was on. Writes only, so it may open a transaction on SQLite.
 pub fn remove(conn: &mut DbConnection, user: UserId) -> Result<bool, DbError> {
-    let was_on = find(conn, user)?.is_some_and(|row| row.enabled);
+    let was_on = diesel::delete(
+        two_factor::table
+            .find(user)
+            .filter(two_factor::enabled.eq(true)),
+    )
+    .execute(conn)?
+        == 1;
     diesel::delete(two_factor::table.find(user)).execute(conn)?;
     super::recovery_codes::delete_all(conn, user)?;
     Ok(was_on)

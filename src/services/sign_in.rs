@@ -123,7 +123,11 @@ impl SignIn {
         user_agent: String,
     ) -> Result<StaffSignIn, SignInError> {
         let result = self.staff_unmeasured(attempt, user_agent).await;
-        self.measure(&result);
+        // A right password with a code still due is no sign-in yet: the
+        // code's outcome is counted instead (`TwoFactor::complete_sign_in`).
+        if !matches!(&result, Ok(signed) if signed.needs_code) {
+            self.measure(&result);
+        }
         if let Err(SignInError::Throttled(_)) = result {
             self.count_refused().await;
         }
@@ -148,7 +152,7 @@ impl SignIn {
 
     /// Counts how a sign-in ended, if it ended as one of the outcomes that
     /// are counted (a database outage is not a sign-in's outcome).
-    fn measure<T>(&self, result: &Result<T, SignInError>) {
+    pub(super) fn measure<T>(&self, result: &Result<T, SignInError>) {
         let outcome = match result {
             Ok(_) => SignInOutcome::ok,
             Err(SignInError::Invalid) => SignInOutcome::bad_credentials,

@@ -143,6 +143,26 @@ impl TwoFactor {
         let Some(pending) = self.pending_user(id.clone()).await? else {
             return Err(CodeError::NotExpected);
         };
+        let result = self.check_sign_in_code(pending, id, code, address).await;
+        // Counted in the sign-in metrics like a password's outcome.
+        let measured: Result<(), SignInError> = match &result {
+            Ok(_) => Ok(()),
+            Err(CodeError::Refused) => Err(SignInError::Invalid),
+            Err(CodeError::Throttled(wait)) => Err(SignInError::Throttled(*wait)),
+            Err(CodeError::Failure(Failure::Busy)) => Err(Failure::Busy.into()),
+            Err(CodeError::NotExpected | CodeError::Failure(_)) => return result,
+        };
+        self.sign_in.measure(&measured);
+        result
+    }
+
+    async fn check_sign_in_code(
+        &self,
+        pending: User,
+        id: SessionId,
+        code: String,
+        address: String,
+    ) -> Result<(User, SessionId), CodeError> {
         let scope = LoginThrottle::scope(&address, &pending.username);
         let admitted = self.sign_in.admit(&scope, pending.username.clone()).await;
         let (attempt, user) = match admitted {
@@ -161,16 +181,19 @@ impl TwoFactor {
             .call(move |conn| {
                 conn.transaction(|conn| {
                     let now = clock::now();
-                    let Some((session, _, _)) = admin_sessions::find(conn, &id)? else {
+                    // A write first: on SQLite a transaction that read first
+                    // could not wait for the write lock. Counted as a failure
+                    // until the code proves right (then `clear` forgets it).
+                    domain.throttle.fail(conn, attempt)?;
+                    let found = admin_sessions::find(conn, &id)?;
+                    let Some((session, _, _)) =
+                        found.filter(|(s, _, _)| s.pending && s.expires > now)
+                    else {
                         domain.throttle.release(conn, attempt)?;
                         return Ok(Err(CodeError::NotExpected));
                     };
-                    // A write first: on SQLite a transaction that read first
-                    // could not wait for the write lock.
-                    admin_sessions::touch(conn, session.id, now)?;
                     let user = user.filter(|u| u.id == pending.id).unwrap_or(pending);
                     let Some(how) = use_code(conn, &domain, &user, &code)? else {
-                        domain.throttle.fail(conn, attempt)?;
                         record_failure(conn, &user.username, &address, "wrong code")?;
                         return Ok(Err(CodeError::Refused));
                     };
@@ -248,17 +271,18 @@ impl TwoFactor {
         self.domain
             .db
             .call(move |conn| {
+                let Some(row) = totp::find(conn, user.id)?.filter(|row| !row.enabled) else {
+                    return Ok(Err(CodeError::NotExpected));
+                };
+                let secret = TotpSecret::unseal(&domain.totp_sealer, &row.sealed_secret, user.id);
+                let Some(step) = secret.and_then(|s| s.check(&code, unix_now())) else {
+                    return Ok(Err(CodeError::Refused));
+                };
                 conn.transaction(|conn| {
                     let now = clock::now();
-                    let Some(row) = totp::find(conn, user.id)?.filter(|row| !row.enabled) else {
-                        return Ok(Err(CodeError::NotExpected));
-                    };
-                    let secret =
-                        TotpSecret::unseal(&domain.totp_sealer, &row.sealed_secret, user.id);
-                    let Some(step) = secret.and_then(|s| s.check(&code, unix_now())) else {
-                        return Ok(Err(CodeError::Refused));
-                    };
-                    if !totp::enable(conn, user.id, step)? {
+                    // A write first (SQLite), and only of the secret the code
+                    // was checked against: another tab may have begun anew.
+                    if !totp::enable(conn, user.id, &row.sealed_secret, step)? {
                         return Ok(Err(CodeError::NotExpected));
                     }
                     let codes = recovery_codes::replace(conn, user.id, now)?;

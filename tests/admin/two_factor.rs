@@ -590,3 +590,29 @@ async fn admin_sign_ins_and_failures_are_audited_and_counted() {
     assert!(rows.iter().all(|e| !e.detail.contains("hunter2")));
     assert_eq!(rows[0].detail, "wrong password");
 }
+
+#[tokio::test]
+async fn the_same_code_sent_twice_at_once_signs_in_once() {
+    let app = spawn_app().await;
+    let (client, admin) = signed_in(&app).await;
+    let (secret, _) = enrol(&client).await;
+    let code = code_for_step(&secret, last_step(&app, admin.id).unwrap() + 1);
+    let (a, b) = (Client::new(&app), Client::new(&app));
+    password_step(&a, "admin", "").await;
+    password_step(&b, "admin", "").await;
+    let (form_a, form_b) = (
+        a.get("/admin/login/code/").await,
+        b.get("/admin/login/code/").await,
+    );
+    let (csrf_a, csrf_b) = (form_a.csrf(), form_b.csrf());
+    let fields_a = [("csrf_token", csrf_a.as_str()), ("code", code.as_str())];
+    let fields_b = [("csrf_token", csrf_b.as_str()), ("code", code.as_str())];
+    let (page_a, page_b) = tokio::join!(
+        a.post("/admin/login/code/", &fields_a),
+        b.post("/admin/login/code/", &fields_b),
+    );
+    let mut statuses = [page_a.status, page_b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 303], "exactly one of them signs in");
+    assert_eq!(audited(&app, AuditAction::SignIn).len(), 2);
+}

@@ -100,7 +100,7 @@ fn turn_on_two_factor(app: &TestApp, user: &User) {
         .db
         .run(|conn| {
             assert!(two_factor::start(conn, user.id, &sealed, clock::now())?);
-            assert!(two_factor::enable(conn, user.id, 1)?);
+            assert!(two_factor::enable(conn, user.id, &sealed, 1)?);
             Ok::<_, DbError>(())
         })
         .unwrap();
