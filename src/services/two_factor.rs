@@ -114,7 +114,7 @@ impl TwoFactor {
 
     /// The pending session's user, if `id` is a pending session that is
     /// still good.
-    pub async fn pending_user(&self, id: SessionId) -> Result<Option<User>, Failure> {
+    async fn pending_user(&self, id: SessionId) -> Result<Option<User>, Failure> {
         self.domain
             .db
             .call(move |conn| {
