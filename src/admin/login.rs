@@ -110,7 +110,12 @@ pub async fn submit(
         user,
         session: id,
         needs_code,
-    } = match state.services.sign_in.staff(attempt, user_agent).await {
+    } = match state
+        .services
+        .sign_in
+        .staff(attempt, user_agent, session.session_id())
+        .await
+    {
         Ok(signed) => signed,
         Err(SignInError::Invalid) => {
             let error = Some(MSG_BAD_CREDENTIALS.to_string());

@@ -117,12 +117,15 @@ impl SignIn {
     /// is started; it is complete at once (with `last_login`, the
     /// throttle's reset, the audit record, in one transaction) unless the
     /// user has two-factor sign-in on, and then waits for the code.
+    /// `replaces` is the session the browser held before, if any: it ends
+    /// with the new one's start.
     pub async fn staff(
         &self,
         attempt: Attempt,
         user_agent: String,
+        replaces: Option<SessionId>,
     ) -> Result<StaffSignIn, SignInError> {
-        let result = self.staff_unmeasured(attempt, user_agent).await;
+        let result = self.staff_unmeasured(attempt, user_agent, replaces).await;
         // A right password with a code still due is no sign-in yet: the
         // code's outcome is counted instead (`TwoFactor::complete_sign_in`).
         if !matches!(&result, Ok(signed) if signed.needs_code) {
@@ -191,6 +194,7 @@ impl SignIn {
         &self,
         attempt: Attempt,
         user_agent: String,
+        replaces: Option<SessionId>,
     ) -> Result<StaffSignIn, SignInError> {
         let client = admin_sessions::Client {
             address: attempt.client.clone(),
@@ -210,6 +214,9 @@ impl SignIn {
                     let now = clock::now();
                     // A write first (see above); expired sessions go at each sign-in.
                     admin_sessions::purge_expired(conn, now)?;
+                    if let Some(old) = &replaces {
+                        admin_sessions::delete(conn, old)?;
+                    }
                     let needs_code = two_factor::find(conn, user.id)?.is_some_and(|t| t.enabled);
                     // The session's auth hash is taken from the user: it
                     // must be the upgraded hash.

@@ -272,3 +272,28 @@ async fn expired_sessions_are_deleted_at_the_next_sign_in() {
     assert_eq!(rows(&app).len(), 1, "the expired one went");
     assert_eq!(first.get("/admin/users/").await.status, 302);
 }
+
+#[tokio::test]
+async fn signing_in_again_in_the_same_browser_replaces_its_session() {
+    let app = spawn_app().await;
+    let (client, _) = signed_in(&app).await;
+    let first = rows(&app);
+    assert_eq!(first.len(), 1);
+    // A stale sign-in tab, submitted while signed in.
+    let csrf = client.csrf().await;
+    let page = client
+        .post(
+            "/admin/login/",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("username", "admin"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    let now = rows(&app);
+    assert_eq!(now.len(), 1, "the old session is not left behind");
+    assert_ne!(now[0].id, first[0].id);
+    assert_eq!(client.get("/admin/users/").await.status, 200);
+}
