@@ -227,7 +227,7 @@ pub async fn act(
         "sign_out_others" => {
             let sessions = &state.services.staff_sessions;
             let ended = sessions
-                .sign_out_others(staff.user.id, staff.session)
+                .sign_out_others(staff.user.clone(), staff.session, client)
                 .await?;
             log::info!(
                 "admin: {:?} signed out {ended} other session(s)",

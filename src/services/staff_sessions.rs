@@ -104,11 +104,39 @@ impl StaffSessions {
             .await
     }
 
-    /// Ends every session of `user` but `keep`; how many ended.
-    pub async fn sign_out_others(&self, user: UserId, keep: i32) -> Result<usize, Failure> {
+    /// Ends every session of `user` but `keep`; how many ended. Audited as
+    /// a `sign_out` naming how many, when there were any.
+    pub async fn sign_out_others(
+        &self,
+        user: User,
+        keep: i32,
+        address: String,
+    ) -> Result<usize, Failure> {
         self.domain
             .db
-            .call(move |conn| Ok(admin_sessions::delete_others(conn, user, keep)?))
+            .call(move |conn| {
+                conn.transaction(|conn| {
+                    let ended = admin_sessions::delete_others(conn, user.id, keep)?;
+                    if ended > 0 {
+                        let origin = Origin::staff(&user.username, &address);
+                        let subject = Subject {
+                            id: user.id,
+                            username: &user.username,
+                        };
+                        let detail = format!("other sessions: {ended}");
+                        audit::record(
+                            conn,
+                            &origin,
+                            AuditAction::SignOut,
+                            Some(subject),
+                            &detail,
+                            clock::now(),
+                        )?;
+                    }
+                    Ok::<_, crate::db::DbError>(ended)
+                })
+                .map_err(Failure::from)
+            })
             .await
     }
 

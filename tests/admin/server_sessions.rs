@@ -126,6 +126,22 @@ async fn sign_out_other_sessions_keeps_only_this_one() {
     assert_eq!(third.get("/admin/users/").await.status, 302);
     assert_eq!(first.get("/admin/users/").await.status, 200);
     assert_eq!(rows(&app).len(), 1);
+    let audited: Vec<(String, String)> = app
+        .state
+        .domain
+        .db
+        .run(|conn| {
+            schema::audit_events::table
+                .filter(schema::audit_events::action.eq("sign_out"))
+                .select((schema::audit_events::actor, schema::audit_events::detail))
+                .load(conn)
+                .map_err(authtoken::db::DbError::from)
+        })
+        .unwrap();
+    assert_eq!(
+        audited,
+        vec![("admin".to_string(), "other sessions: 2".to_string())]
+    );
 }
 
 #[tokio::test]
