@@ -70,6 +70,11 @@ pub enum UserCommand {
     Deactivate { username: String },
     /// List users, one a line: id, username, e-mail, active, staff, token prefix.
     List,
+    /// Turn off a user's two-factor sign-in (a lost device); ends their admin sessions.
+    #[command(name = "reset-2fa")]
+    ResetTwoFactor { username: String },
+    /// Set a user's password (from AUTHTOKEN_PASSWORD or a prompt); ends their admin sessions.
+    SetPassword { username: String },
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +221,23 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
             set_active(&state, &username, false)?;
             writeln!(out, "Deactivated user {username}.")?;
         }
+        Command::User(UserCommand::ResetTwoFactor { username }) => {
+            if staff_account::reset_two_factor(&state, &username)? {
+                writeln!(
+                    out,
+                    "Turned off two-factor sign-in for user {username}; their admin sessions ended."
+                )?;
+            } else {
+                writeln!(out, "User {username} does not have two-factor sign-in on.")?;
+            }
+        }
+        Command::User(UserCommand::SetPassword { username }) => {
+            staff_account::set_password(&state, &username)?;
+            writeln!(
+                out,
+                "Set a new password for user {username}; their admin sessions ended."
+            )?;
+        }
         Command::User(UserCommand::List) => {
             let rows = db.run(|conn| {
                 let all = users::all(conn)?;
@@ -305,6 +327,89 @@ mod import_progress {
     }
 }
 
+/// The commands for a staff member locked out: a lost authenticator, a
+/// forgotten password. Each ends the user's admin sessions and is audited,
+/// in one transaction.
+mod staff_account {
+    use diesel::Connection;
+
+    use super::{CommandError, read_password};
+    use crate::models::audit::{self, AuditAction, Origin, Subject};
+    use crate::models::validation::password_problems;
+    use crate::models::{User, admin_sessions, clock, two_factor, users};
+    use crate::services::{Domain, cause_chain};
+
+    /// For the transactions below (diesel's own error: begin, commit).
+    impl From<diesel::result::Error> for CommandError {
+        fn from(e: diesel::result::Error) -> Self {
+            crate::db::DbError::from(e).into()
+        }
+    }
+
+    fn find(conn: &mut crate::db::DbConnection, username: &str) -> Result<User, CommandError> {
+        users::find_by_username(conn, username)?
+            .ok_or_else(|| CommandError::Failed(format!("user {username} does not exist")))
+    }
+
+    fn record(
+        conn: &mut crate::db::DbConnection,
+        user: &User,
+        action: AuditAction,
+    ) -> Result<(), CommandError> {
+        let subject = Subject {
+            id: user.id,
+            username: &user.username,
+        };
+        audit::record(
+            conn,
+            &Origin::cli(),
+            action,
+            Some(subject),
+            "",
+            clock::now(),
+        )?;
+        Ok(())
+    }
+
+    /// Whether it was on.
+    pub fn reset_two_factor(state: &Domain, username: &str) -> Result<bool, CommandError> {
+        state.db.run(|conn| {
+            let user = find(conn, username)?;
+            // Writes first: on SQLite a transaction that read first could
+            // not wait for the write lock.
+            conn.transaction(|conn| {
+                if !two_factor::remove(conn, user.id)? {
+                    return Ok(false);
+                }
+                admin_sessions::delete_for_user(conn, user.id)?;
+                record(conn, &user, AuditAction::TwoFactorDisabled)?;
+                Ok(true)
+            })
+        })
+    }
+
+    pub fn set_password(state: &Domain, username: &str) -> Result<(), CommandError> {
+        // An unknown user is said before the password is asked for.
+        let user = state.db.run(|conn| find(conn, username))?;
+        let password = read_password()?;
+        let problems = password_problems(&password);
+        if !problems.is_empty() {
+            return Err(CommandError::Failed(problems.join(" ")));
+        }
+        let hash = state
+            .hasher
+            .hash_blocking(&password)
+            .map_err(|e| CommandError::Failed(cause_chain(&e)))?;
+        state.db.run(|conn| {
+            conn.transaction(|conn| {
+                users::set_password_hash(conn, user.id, &hash)?;
+                admin_sessions::delete_for_user(conn, user.id)?;
+                record(conn, &user, AuditAction::PasswordSet)
+            })
+        })
+    }
+}
+
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
@@ -314,6 +419,9 @@ fn set_active(state: &Domain, username: &str, active: bool) -> Result<(), Comman
         let user = users::find_by_username(conn, username)?
             .ok_or_else(|| CommandError::Failed(format!("user {username} does not exist")))?;
         users::set_active(conn, user.id, active)?;
+        if !active {
+            crate::models::admin_sessions::delete_for_user(conn, user.id)?;
+        }
         Ok(())
     })
 }

@@ -1,6 +1,21 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    admin_sessions (id) {
+        id -> Integer,
+        digest -> Text,
+        user_id -> Integer,
+        auth_hash -> Text,
+        pending -> Bool,
+        created -> Timestamp,
+        last_seen -> Timestamp,
+        expires -> Timestamp,
+        address -> Text,
+        user_agent -> Text,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Integer,
         at -> Timestamp,
@@ -42,6 +57,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    recovery_codes (id) {
+        id -> Integer,
+        user_id -> Integer,
+        digest -> Text,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
     sign_in_counts (hour) {
         hour -> Timestamp,
         ok -> Integer,
@@ -77,6 +101,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    two_factor (user_id) {
+        user_id -> Integer,
+        sealed_secret -> Text,
+        enabled -> Bool,
+        last_step -> Nullable<BigInt>,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Integer,
         username -> Text,
@@ -92,17 +126,23 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(admin_sessions -> users (user_id));
 diesel::joinable!(audit_events -> users (user_id));
 diesel::joinable!(django_imports -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(token_events -> users (user_id));
 diesel::joinable!(tokens -> users (user_id));
+diesel::joinable!(two_factor -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    admin_sessions,
     audit_events,
     django_imports,
     login_failures,
+    recovery_codes,
     sign_in_counts,
     token_events,
     tokens,
+    two_factor,
     users,
 );

@@ -43,6 +43,9 @@ pub struct Settings {
     /// (off behind PgBouncer in transaction mode before 1.21).
     pub db_statement_cache: bool,
     pub admin_session_ttl: Duration,
+    /// `ADMIN_REQUIRE_2FA`: staff without two-factor sign-in are sent to
+    /// their account page until they turn it on.
+    pub admin_require_2fa: bool,
     pub secure_cookies: bool,
     pub shutdown_timeout: Duration,
     /// How long a request body may take to arrive (`BODY_TIMEOUT`).
@@ -172,6 +175,10 @@ impl Settings {
                 .map(|v| parse_duration(&v).map_err(|p| bad("ADMIN_SESSION_TTL", p)))
                 .transpose()?
                 .unwrap_or(Duration::from_secs(8 * 3600)),
+            admin_require_2fa: get("ADMIN_REQUIRE_2FA")
+                .map(|v| parse_bool(&v).map_err(|p| bad("ADMIN_REQUIRE_2FA", p)))
+                .transpose()?
+                .unwrap_or(false),
             secure_cookies: get("SECURE_COOKIES")
                 .map(|v| parse_bool(&v).map_err(|p| bad("SECURE_COOKIES", p)))
                 .transpose()?
@@ -326,6 +333,7 @@ mod tests {
         assert_eq!(s.db_timeout, Duration::from_secs(5));
         assert_eq!(s.body_timeout, Duration::from_secs(10));
         assert_eq!(s.admin_session_ttl, Duration::from_secs(8 * 3600));
+        assert!(!s.admin_require_2fa);
         assert_eq!(s.log_format, LogFormat::Text);
         assert_eq!(s.metrics_bind, None);
         assert!(s.db_statement_cache);

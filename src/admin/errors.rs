@@ -8,7 +8,7 @@ use askama::Template;
 use super::next::login_url;
 use super::page::{Chrome, html};
 use super::session::Flash;
-use super::{LOGIN_PATH, USERS_PATH};
+use super::{ACCOUNT_PATH, CODE_PATH, LOGIN_PATH, USERS_PATH};
 use crate::http::failure_log::Logged;
 use crate::services::Failure;
 
@@ -18,6 +18,14 @@ pub enum AdminError {
     /// `next` when there is a page to come back to.
     #[error("sign-in required")]
     LoginRequired { next: Option<String> },
+    /// The password was right but the two-factor code is still due: 302 to
+    /// the code form.
+    #[error("two-factor code required")]
+    CodeRequired,
+    /// `ADMIN_REQUIRE_2FA` and the staff member has not turned two-factor
+    /// sign-in on yet: 302 to their account page.
+    #[error("two-factor sign-in must be turned on first")]
+    TwoFactorRequired,
     /// Signed in, but the user is not staff (any more): 403.
     #[error("signed in as a user who is not staff")]
     NotStaff { username: String, csrf: String },
@@ -97,7 +105,9 @@ impl ErrorPage {
 impl ResponseError for AdminError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AdminError::LoginRequired { .. } => StatusCode::FOUND,
+            AdminError::LoginRequired { .. }
+            | AdminError::CodeRequired
+            | AdminError::TwoFactorRequired => StatusCode::FOUND,
             AdminError::NotStaff { .. } | AdminError::Csrf => StatusCode::FORBIDDEN,
             AdminError::NotFound => StatusCode::NOT_FOUND,
             AdminError::Failure(f) if f.is_temporary() => StatusCode::SERVICE_UNAVAILABLE,
@@ -110,6 +120,12 @@ impl ResponseError for AdminError {
         match self {
             AdminError::LoginRequired { next } => HttpResponse::Found()
                 .insert_header((header::LOCATION, login_url(next.as_deref())))
+                .finish(),
+            AdminError::CodeRequired => HttpResponse::Found()
+                .insert_header((header::LOCATION, CODE_PATH))
+                .finish(),
+            AdminError::TwoFactorRequired => HttpResponse::Found()
+                .insert_header((header::LOCATION, ACCOUNT_PATH))
                 .finish(),
             AdminError::NotStaff { username, csrf } => {
                 let mut page = ErrorPage::new(

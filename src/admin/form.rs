@@ -29,6 +29,20 @@ pub struct LoginForm {
     pub csrf_token: String,
 }
 
+/// The two-factor code form, and the account page's forms (`action` says
+/// which button). No `Debug`: codes are secrets.
+#[derive(Default, Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub next: String,
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,9 @@
 //!
 //! The sign-in shares `check_credentials` with the API: the same throttle,
 //! exactly one bcrypt verification (off the async workers), and the same
-//! answer for a wrong password, an unknown, inactive or non-staff user.
+//! answer for a wrong password, an unknown, inactive or non-staff user. A
+//! right password starts a session in the database; with two-factor
+//! sign-in on, it waits for the code (`code.rs`).
 
 use actix_session::Session;
 use actix_web::http::{StatusCode, header};
@@ -16,6 +18,7 @@ use super::page::{Chrome, html, redirect_found, see_other};
 use super::session::{AdminSession, Level};
 use super::{AdminError, LOGIN_PATH, USERS_PATH, csrf, next};
 use crate::http::client_addr;
+use crate::services::StaffSignIn;
 use crate::services::{Attempt, SignInError};
 use crate::state::AppState;
 
@@ -68,8 +71,10 @@ pub async fn form(
     let session = AdminSession::new(session);
     let query: LoginQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     let next = next::safe(&query.next);
-    if let Visitor::Staff(_) = guard::identify(&session, &state).await? {
-        return Ok(redirect_found(next.as_deref().unwrap_or(USERS_PATH)));
+    match guard::identify(&session, &state).await? {
+        Visitor::Staff(_) => return Ok(redirect_found(next.as_deref().unwrap_or(USERS_PATH))),
+        Visitor::Pending(_) => return Ok(redirect_found(&next::code_url(next.as_deref()))),
+        Visitor::Anonymous | Visitor::NotStaff(_) => {}
     }
     render(&session, StatusCode::OK, String::new(), next, None)
 }
@@ -96,8 +101,22 @@ pub async fn submit(
         username: username.clone(),
         password: input.password,
     };
-    let user = match state.services.sign_in.staff(attempt).await {
-        Ok(user) => user,
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let StaffSignIn {
+        user,
+        session: id,
+        needs_code,
+    } = match state
+        .services
+        .sign_in
+        .staff(attempt, user_agent, session.session_id())
+        .await
+    {
+        Ok(signed) => signed,
         Err(SignInError::Invalid) => {
             let error = Some(MSG_BAD_CREDENTIALS.to_string());
             return render(&session, StatusCode::OK, username, next, error);
@@ -121,18 +140,34 @@ pub async fn submit(
         }
         Err(SignInError::Failure(failure)) => return Err(failure.into()),
     };
-    session.sign_in(&user, &state.session_key, guard::unix_now())?;
+    session.start(&id)?;
+    if needs_code {
+        log::info!(
+            "admin: {:?} gave the right password from {client}; a code is due",
+            user.username
+        );
+        return Ok(see_other(&next::code_url(next.as_deref())));
+    }
     log::info!("admin: {:?} signed in from {client}", user.username);
     Ok(see_other(next.as_deref().unwrap_or(USERS_PATH)))
 }
 
-/// `POST /admin/logout/`: ends the session.
-pub async fn logout(session: Session, body: web::Bytes) -> Result<HttpResponse, AdminError> {
+/// `POST /admin/logout/`: ends the session on the server (its row is
+/// deleted, so a copy of the cookie no longer signs anyone in), pending or
+/// complete.
+pub async fn logout(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AdminError> {
     let session = AdminSession::new(session);
     let input: CsrfForm = form::parse(&body);
     csrf::verify(&session, &input.csrf_token)?;
-    if let Some(user_id) = session.user_id() {
-        log::info!("admin: user {user_id} signed out");
+    if let Some(id) = session.session_id() {
+        let client = client_addr(&req, &state.settings.trusted_proxies);
+        state.services.staff_sessions.sign_out(id, client).await?;
+        log::info!("admin: a session was signed out");
     }
     session.sign_out();
     session.flash(Level::Info, "You have been signed out.")?;

@@ -6,7 +6,9 @@
 //! or redirect. Every response under `/admin/` carries a strict
 //! `Content-Security-Policy` (no script at all) and `Cache-Control: no-store`.
 
+mod account;
 mod actions;
+mod code;
 mod csrf;
 mod errors;
 mod form;
@@ -15,7 +17,9 @@ mod login;
 mod named_tokens;
 mod next;
 mod page;
+mod qr;
 mod session;
+mod user_agent;
 mod user_detail;
 mod users;
 mod view;
@@ -37,6 +41,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self';
 const FORM_LIMIT: usize = 16 * 1024;
 
 pub const LOGIN_PATH: &str = "/admin/login/";
+pub const CODE_PATH: &str = "/admin/login/code/";
+pub const ACCOUNT_PATH: &str = "/admin/account/";
 pub const USERS_PATH: &str = "/admin/users/";
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
@@ -58,7 +64,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
                 page("/login/", "GET, HEAD, POST", login::form)
                     .route(web::post().to(login::submit)),
             )
+            .service(
+                page("/login/code/", "GET, HEAD, POST", code::form)
+                    .route(web::post().to(code::submit)),
+            )
             .service(resource("/logout/", "POST").route(web::post().to(login::logout)))
+            .service(
+                page("/account/", "GET, HEAD, POST", account::show)
+                    .route(web::post().to(account::act)),
+            )
             .service(page("/users/", "GET, HEAD", users::list))
             .service(page("/users/{id}/", "GET, HEAD", user_detail::show))
             .service(

@@ -1,7 +1,7 @@
 //! The `next` parameter of the sign-in: where to go once signed in. Only a
 //! local path is accepted, so the sign-in can never send anyone elsewhere.
 
-use super::LOGIN_PATH;
+use super::{CODE_PATH, LOGIN_PATH};
 
 const MAX_LEN: usize = 2048;
 
@@ -23,6 +23,14 @@ pub fn login_url(next: Option<&str>) -> String {
     match next.and_then(safe) {
         Some(next) => format!("{LOGIN_PATH}?next={}", encode(&next)),
         None => LOGIN_PATH.to_string(),
+    }
+}
+
+/// The two-factor code form, keeping `next` for after it.
+pub fn code_url(next: Option<&str>) -> String {
+    match next.and_then(safe) {
+        Some(next) => format!("{CODE_PATH}?next={}", encode(&next)),
+        None => CODE_PATH.to_string(),
     }
 }
 

@@ -1,19 +1,27 @@
-//! The admin session: a signed and encrypted cookie (actix-session's cookie
-//! store, keyed from `SECRET_KEY`) holding who signed in and when, a
-//! fingerprint of their password hash, the CSRF token and flash messages.
-//! Nothing is stored on the server, so every check (expiry, the user still
-//! being active staff, the password unchanged) is made on each request.
+//! The admin session's cookie: signed and encrypted (actix-session's cookie
+//! store, keyed from `SECRET_KEY`), it holds the id of a session kept in
+//! the database (`models::admin_sessions`) and, for every visitor, the CSRF
+//! token and flash messages. Who is signed in, since when and until when is
+//! only in the database: signing out deletes the row, and a copy of the
+//! cookie then points at nothing. Anonymous visitors (the sign-in form's
+//! CSRF token) write nothing on the server.
+//!
+//! Why not actix-session's `SessionStore` over the database: its store sees
+//! neither the request (client address, browser) nor the user, would write a
+//! row for every anonymous visitor given a CSRF token, and turns a database
+//! outage into its own 500 inside the middleware instead of the admin's 503
+//! page. Here the cookie store does the cookie's plumbing and the guard
+//! reads the row, through the services, like every other admin query.
 
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_session::{Session, SessionMiddleware};
 use actix_web::cookie::{Key, SameSite, time};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use super::AdminError;
 use super::csrf;
-use crate::models::{User, UserId};
+use crate::models::admin_sessions::SessionId;
 use crate::services::Failure;
 use crate::settings::Settings;
 
@@ -23,9 +31,7 @@ pub const COOKIE_NAME: &str = "authtoken_admin";
 /// the browser insist on `Secure`, `Path=/` and no `Domain`.
 pub const SECURE_COOKIE_NAME: &str = "__Host-authtoken_admin";
 
-const USER_ID: &str = "uid";
-const SIGNED_IN_AT: &str = "at";
-const AUTH_HASH: &str = "auth";
+const SESSION_ID: &str = "sid";
 const CSRF_TOKEN: &str = "csrf";
 const FLASHES: &str = "flash";
 const MAX_FLASHES: usize = 5;
@@ -109,44 +115,26 @@ impl AdminSession {
         })
     }
 
-    pub fn user_id(&self) -> Option<UserId> {
-        self.get::<i32>(USER_ID).map(UserId::new)
+    /// The id of the server-side session this cookie points at, if any.
+    pub fn session_id(&self) -> Option<SessionId> {
+        self.get::<String>(SESSION_ID)
+            .and_then(|raw| SessionId::parse(&raw))
     }
 
-    /// True once `ttl` has passed since the sign-in. The cookie's own
-    /// `Max-Age` is only advice to the browser; this is the rule.
-    pub fn is_expired(&self, ttl: std::time::Duration, now: i64) -> bool {
-        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
-        match self.get::<i64>(SIGNED_IN_AT) {
-            Some(at) => now.saturating_sub(at) >= ttl || at > now.saturating_add(300),
-            None => true,
-        }
-    }
-
-    /// Whether the session was made for the user's current password: a
-    /// password change ends every session signed in with the old one.
-    pub fn matches_password(&self, user: &User, key: &[u8; 64]) -> bool {
-        let stored: Option<String> = self.get(AUTH_HASH);
-        stored.is_some_and(|s| {
-            let expected = auth_hash(user, key);
-            subtle::ConstantTimeEq::ct_eq(s.as_bytes(), expected.as_bytes()).into()
-        })
-    }
-
-    /// Starts a signed-in session: whatever the session held before (an
-    /// anonymous CSRF token included) is dropped and a new cookie issued.
-    pub fn sign_in(&self, user: &User, key: &[u8; 64], now: i64) -> Result<(), AdminError> {
+    /// Points the cookie at a new server-side session: whatever it held
+    /// before (an anonymous CSRF token included) is dropped and a new
+    /// cookie issued.
+    pub fn start(&self, id: &SessionId) -> Result<(), AdminError> {
         self.0.clear();
-        self.insert(USER_ID, user.id.get())?;
-        self.insert(SIGNED_IN_AT, now)?;
-        self.insert(AUTH_HASH, auth_hash(user, key))?;
+        self.insert(SESSION_ID, id.as_str())?;
         self.insert(CSRF_TOKEN, csrf::new_token())?;
         self.0.renew();
         Ok(())
     }
 
-    /// Ends the signed-in session. The cookie stays usable for what an
-    /// anonymous visitor needs (a flash message, the sign-in form's token).
+    /// Forgets the session (its row is the caller's to delete). The cookie
+    /// stays usable for what an anonymous visitor needs (a flash message,
+    /// the sign-in form's token).
     pub fn sign_out(&self) {
         self.0.clear();
         self.0.renew();
@@ -186,15 +174,4 @@ impl AdminSession {
             _ => Vec::new(),
         }
     }
-}
-
-/// A keyed fingerprint of the user's id and password hash, kept in the
-/// encrypted session (Django's session auth hash).
-fn auth_hash(user: &User, key: &[u8; 64]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(b"authtoken/admin-session-auth/v1\0");
-    hasher.update(key);
-    hasher.update(user.id.get().to_be_bytes());
-    hasher.update(user.password_hash.as_bytes());
-    hex::encode(hasher.finalize())
 }

@@ -24,7 +24,13 @@ impl std::fmt::Debug for Sealer {
 
 impl Sealer {
     pub fn new(secret: &SecretKey) -> Sealer {
-        let key = Key::from(secret.derive(TOKEN_SEALING_LABEL));
+        Sealer::labelled(secret, TOKEN_SEALING_LABEL)
+    }
+
+    /// A sealer under the key HKDF derives for `label`: one per kind of
+    /// secret, so that what one seals the others cannot open.
+    pub fn labelled(secret: &SecretKey, label: &[u8]) -> Sealer {
+        let key = Key::from(secret.derive(label));
         Sealer {
             cipher: ChaCha20Poly1305::new(&key),
         }
@@ -114,5 +120,15 @@ mod tests {
         assert_eq!(s.unseal(std::str::from_utf8(&tampered).unwrap(), 7), None);
         assert_eq!(s.unseal("not hex", 7), None);
         assert_eq!(s.unseal("00", 7), None);
+    }
+
+    #[test]
+    fn labels_do_not_open_each_other() {
+        let secret = SecretKey::from_bytes(b"a secret that is long enough for us".to_vec());
+        let tokens = Sealer::new(&secret);
+        let totp = Sealer::labelled(&secret, crate::crypto::TOTP_SEALING_LABEL);
+        let sealed = tokens.seal(b"key", 7);
+        assert_eq!(totp.unseal(&sealed, 7), None);
+        assert_eq!(tokens.unseal(&totp.seal(b"key", 7), 7), None);
     }
 }

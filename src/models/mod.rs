@@ -3,6 +3,7 @@
 //! connection and know nothing of HTTP.
 
 pub mod activity;
+pub mod admin_sessions;
 pub mod audit;
 pub mod caller;
 pub mod clock;
@@ -12,11 +13,13 @@ pub mod imported;
 pub mod key_format;
 pub mod login_failures;
 pub mod named_tokens;
+pub mod recovery_codes;
 pub mod scope;
 mod sql_types;
 pub mod token_key;
 mod token_row;
 pub mod tokens;
+pub mod two_factor;
 pub mod user;
 pub mod users;
 pub mod validation;

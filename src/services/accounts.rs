@@ -204,6 +204,9 @@ impl Accounts {
                     return Ok(None);
                 };
                 users::set_active(conn, id, active)?;
+                if !active {
+                    crate::models::admin_sessions::delete_for_user(conn, id)?;
+                }
                 Ok(Some(user))
             })
             .await

@@ -11,18 +11,22 @@ mod failure;
 mod last_used;
 mod named_tokens;
 mod sign_in;
+mod staff_sessions;
 mod tokens;
+mod two_factor;
 
 use std::sync::Arc;
 
 pub use accounts::{Accounts, RegisterError, Registration, UserDetail, UserList};
 pub use failure::{Failure, cause_chain};
 pub use named_tokens::NamedTokensError;
-pub use sign_in::{Attempt, SignIn, SignInError};
+pub use sign_in::{Attempt, SignIn, SignInError, StaffSignIn};
+pub use staff_sessions::{Identified, SessionLookup, StaffSessions};
 pub use tokens::TokenService;
+pub use two_factor::{AccountState, CodeError, Enrolment, TwoFactor};
 
 use crate::auth::{LoginThrottle, PasswordHasher};
-use crate::crypto::{Sealer, SecretKey};
+use crate::crypto::{Sealer, SecretKey, TOTP_SEALING_LABEL};
 use crate::db::Database;
 use crate::metrics::{Metrics, SharedMetrics};
 use crate::models::{Tokens, UserHooks};
@@ -40,6 +44,10 @@ pub struct Domain {
     pub last_used: LastUsedWriter,
     /// This process's metrics (served only when `METRICS_BIND` is set).
     pub metrics: SharedMetrics,
+    /// Seals two-factor secrets (a key of its own, not the tokens').
+    pub totp_sealer: Sealer,
+    /// How long an admin session lasts from its sign-in.
+    pub admin_session_ttl: chrono::TimeDelta,
 }
 
 impl Domain {
@@ -65,6 +73,9 @@ impl Domain {
             tokens,
             hooks,
             metrics,
+            totp_sealer: Sealer::labelled(secret, TOTP_SEALING_LABEL),
+            admin_session_ttl: chrono::TimeDelta::from_std(settings.admin_session_ttl)
+                .unwrap_or(chrono::TimeDelta::MAX),
         }
     }
 }
@@ -75,6 +86,8 @@ pub struct Services {
     pub sign_in: SignIn,
     pub accounts: Accounts,
     pub tokens: TokenService,
+    pub staff_sessions: StaffSessions,
+    pub two_factor: TwoFactor,
 }
 
 impl Services {
@@ -82,6 +95,8 @@ impl Services {
         Services {
             sign_in: SignIn::new(domain.clone()),
             accounts: Accounts::new(domain.clone()),
+            staff_sessions: StaffSessions::new(domain.clone()),
+            two_factor: TwoFactor::new(domain.clone(), SignIn::new(domain.clone())),
             tokens: TokenService::new(domain),
         }
     }

@@ -13,8 +13,11 @@ use crate::auth::throttle::Admission;
 use crate::auth::{LoginThrottle, Upgrade};
 use crate::db::{AsOutage, DbError};
 use crate::metrics::SignInOutcome;
+use crate::models::activity::{self, SignInOutcome as Activity};
+use crate::models::admin_sessions::{self, SessionId};
+use crate::models::audit::{self, AuditAction, Origin};
 use crate::models::login_failures::AttemptId;
-use crate::models::{TokenKey, User, clock, users};
+use crate::models::{TokenKey, User, clock, two_factor, users};
 
 /// How often an attempt asks again while others of its scope are checked.
 const WAIT_STEP: Duration = Duration::from_millis(25);
@@ -51,6 +54,14 @@ pub struct Attempt {
     pub client: String,
     pub username: String,
     pub password: String,
+}
+
+/// The admin's sign-in after a right password: the session started, which
+/// waits for a second factor when the user has two-factor sign-in on.
+pub struct StaffSignIn {
+    pub user: User,
+    pub session: SessionId,
+    pub needs_code: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,17 +113,49 @@ impl SignIn {
         result
     }
 
-    /// The admin's sign-in: staff only; `last_login` and the throttle's
-    /// reset in one transaction.
-    pub async fn staff(&self, attempt: Attempt) -> Result<User, SignInError> {
-        let result = self.staff_unmeasured(attempt).await;
-        self.measure(&result);
+    /// The admin's sign-in: staff only. With a right password, a session
+    /// is started; it is complete at once (with `last_login`, the
+    /// throttle's reset, the audit record, in one transaction) unless the
+    /// user has two-factor sign-in on, and then waits for the code.
+    /// `replaces` is the session the browser held before, if any: it ends
+    /// with the new one's start.
+    pub async fn staff(
+        &self,
+        attempt: Attempt,
+        user_agent: String,
+        replaces: Option<SessionId>,
+    ) -> Result<StaffSignIn, SignInError> {
+        let result = self.staff_unmeasured(attempt, user_agent, replaces).await;
+        // A right password with a code still due is no sign-in yet: the
+        // code's outcome is counted instead (`TwoFactor::complete_sign_in`).
+        if !matches!(&result, Ok(signed) if signed.needs_code) {
+            self.measure(&result);
+        }
+        if let Err(SignInError::Throttled(_)) = result {
+            self.count_refused().await;
+        }
         result
+    }
+
+    /// A throttled admin attempt still counts as a failed sign-in on the
+    /// overview; nothing else is written for it.
+    pub(super) async fn count_refused(&self) {
+        let counted = self
+            .domain
+            .db
+            .call(|conn| activity::count(conn, Activity::Failed, clock::now()))
+            .await;
+        if let Err(e) = counted {
+            log::warn!(
+                "could not count a refused sign-in: {}",
+                super::cause_chain(&e)
+            );
+        }
     }
 
     /// Counts how a sign-in ended, if it ended as one of the outcomes that
     /// are counted (a database outage is not a sign-in's outcome).
-    fn measure<T>(&self, result: &Result<T, SignInError>) {
+    pub(super) fn measure<T>(&self, result: &Result<T, SignInError>) {
         let outcome = match result {
             Ok(_) => SignInOutcome::ok,
             Err(SignInError::Invalid) => SignInOutcome::bad_credentials,
@@ -147,7 +190,16 @@ impl SignIn {
             .await
     }
 
-    async fn staff_unmeasured(&self, attempt: Attempt) -> Result<User, SignInError> {
+    async fn staff_unmeasured(
+        &self,
+        attempt: Attempt,
+        user_agent: String,
+        replaces: Option<SessionId>,
+    ) -> Result<StaffSignIn, SignInError> {
+        let client = admin_sessions::Client {
+            address: attempt.client.clone(),
+            user_agent,
+        };
         let Checked {
             mut user,
             scope,
@@ -159,13 +211,37 @@ impl SignIn {
             .db
             .call(move |conn| {
                 conn.transaction(|conn| {
-                    users::record_login(conn, user.id, clock::now())?;
-                    domain.throttle.clear(conn, &scope, attempt)?;
-                    // The session's auth hash is taken from the user
-                    // returned: it must be the upgraded hash.
-                    upgrade_hash(conn, &mut user, upgrade)
-                })?;
-                Ok(user)
+                    let now = clock::now();
+                    // A write first (see above); expired sessions go at each sign-in.
+                    admin_sessions::purge_expired(conn, now)?;
+                    if let Some(old) = &replaces {
+                        admin_sessions::delete(conn, old)?;
+                    }
+                    let needs_code = two_factor::find(conn, user.id)?.is_some_and(|t| t.enabled);
+                    // The session's auth hash is taken from the user: it
+                    // must be the upgraded hash.
+                    upgrade_hash(conn, &mut user, upgrade)?;
+                    if needs_code {
+                        // The password was right, so this attempt is no
+                        // failure; but the scope's failures stay until the
+                        // code is right too, or a known password would reset
+                        // the count of wrong codes.
+                        domain.throttle.release(conn, attempt)?;
+                    } else {
+                        users::record_login(conn, user.id, now)?;
+                        domain.throttle.clear(conn, &scope, attempt)?;
+                        record_sign_in(conn, &user, &client.address, "password", now)?;
+                    }
+                    let ttl = domain.admin_session_ttl;
+                    let session =
+                        admin_sessions::create(conn, &user, needs_code, &client, now, ttl)?;
+                    Ok::<_, DbError>(StaffSignIn {
+                        user,
+                        session,
+                        needs_code,
+                    })
+                })
+                .map_err(SignInError::from)
             })
             .await
     }
@@ -180,7 +256,7 @@ impl SignIn {
             password,
         } = attempt;
         let scope = LoginThrottle::scope(&client, &username);
-        let (attempt, user) = self.admit(&scope, username).await?;
+        let (attempt, user) = self.admit(&scope, username.clone()).await?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         let eligible =
             |user: &User| user.is_active && (audience == Audience::AnyUser || user.is_staff);
@@ -204,8 +280,15 @@ impl SignIn {
                 upgrade: verdict.upgrade,
             }),
             _ => {
-                self.settle(attempt, |throttle, conn, attempt| {
-                    throttle.fail(conn, attempt)
+                let staff = audience == Audience::Staff;
+                self.settle(attempt, move |throttle, conn, attempt| {
+                    conn.transaction(|conn| {
+                        throttle.fail(conn, attempt)?;
+                        if staff {
+                            record_failure(conn, &username, &client, "wrong password")?;
+                        }
+                        Ok(())
+                    })
                 })
                 .await;
                 Err(SignInError::Invalid)
@@ -215,7 +298,7 @@ impl SignIn {
 
     /// The throttle's admission and the user, in one database call; while
     /// other attempts of the scope are being checked, asks again.
-    async fn admit(
+    pub(super) async fn admit(
         &self,
         scope: &str,
         username: String,
@@ -250,7 +333,7 @@ impl SignIn {
     /// Reports how an attempt ended; a failure to do so is logged, not
     /// shown (the answer does not depend on it, and a pending attempt
     /// counts as a failure after a while anyway).
-    async fn settle(
+    pub(super) async fn settle(
         &self,
         attempt: AttemptId,
         report: impl FnOnce(
@@ -274,4 +357,42 @@ impl SignIn {
             );
         }
     }
+}
+
+/// An admin sign-in that is complete: its audit record and its count.
+pub(super) fn record_sign_in(
+    conn: &mut crate::db::DbConnection,
+    user: &User,
+    address: &str,
+    detail: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    let subject = audit::Subject {
+        id: user.id,
+        username: &user.username,
+    };
+    let origin = Origin::staff(&user.username, address);
+    audit::record(
+        conn,
+        &origin,
+        AuditAction::SignIn,
+        Some(subject),
+        detail,
+        now,
+    )?;
+    activity::count(conn, Activity::Ok, now)
+}
+
+/// A refused admin sign-in (wrong password or code): audited under the
+/// username tried, and counted.
+pub(super) fn record_failure(
+    conn: &mut crate::db::DbConnection,
+    username: &str,
+    address: &str,
+    detail: &str,
+) -> Result<(), DbError> {
+    let now = clock::now();
+    let origin = Origin::staff(username, address);
+    audit::record(conn, &origin, AuditAction::SignInFailed, None, detail, now)?;
+    activity::count(conn, Activity::Failed, now)
 }

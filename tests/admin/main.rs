@@ -11,8 +11,10 @@ mod escaping;
 mod headers;
 mod named_tokens;
 mod outage;
+mod server_sessions;
 mod session;
 mod sign_in;
+mod two_factor;
 mod user_page;
 mod users_list;
 

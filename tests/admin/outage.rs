@@ -34,6 +34,14 @@ async fn a_database_outage_is_a_503_page_and_passes() {
         .post("/admin/users/1/token/revoke/", &[("csrf_token", &csrf)])
         .await;
     assert_eq!(page.status, 503);
+    // The session's own pages: the account page, sign-out (the session is
+    // not dropped by an outage: it works again afterwards, below).
+    assert_eq!(client.get("/admin/account/").await.status, 503);
+    let page = client
+        .post("/admin/logout/", &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(page.status, 503);
+    assert!(page.body.contains("Temporarily unavailable"));
 
     std::fs::rename(&away, &live).unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

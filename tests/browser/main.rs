@@ -5,11 +5,16 @@
 //! inactive or deleted.`) and signs out. Every page is saved as a PNG under
 //! `target/screenshots/`.
 //!
+//! `two_factor.rs` enrols in two-factor sign-in and signs in with a code
+//! and with a recovery code.
+//!
 //! Without Chromium and chromedriver the test says so loudly and passes,
 //! unless `REQUIRE_BROWSER=1`, which makes their absence a failure.
 
 #[path = "../common/mod.rs"]
 mod common;
+
+mod two_factor;
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -115,7 +120,9 @@ async fn screenshot(c: &Client, name: &str) -> Outcome {
     let png = c.screenshot().await?;
     let dir = screenshots_dir();
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join(format!("{name}.png")), png)?;
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png)?;
+    println!("screenshot: {}", path.display());
     Ok(())
 }
 
@@ -155,23 +162,86 @@ async fn api_me(app: &TestApp, key: &str) -> (u16, String) {
     common::status_body(app.get_with_token("/api/auth/me/", key).await).await
 }
 
+/// Chromium under chromedriver, with a fresh profile; `None` (the test
+/// then passes, loudly) when they are not installed and not required.
+struct Browser {
+    client: Client,
+    driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Option<Browser> {
+        let required = std::env::var("REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+        let chromium = find_program(&["chromium", "chromium-browser"]);
+        let chromedriver = find_program(&["chromedriver"]);
+        let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+            let message = "BROWSER TEST SKIPPED: chromium and/or chromedriver are not installed \
+                           (apt-get install chromium chromium-driver)";
+            eprintln!(
+                "\n{}\n!!! {message} !!!\n{}\n",
+                "!".repeat(80),
+                "!".repeat(80)
+            );
+            assert!(!required, "REQUIRE_BROWSER=1: {message}");
+            return None;
+        };
+        let driver = Driver::start(&chromedriver).expect("chromedriver starts");
+        let profile = tempfile::tempdir().expect("a profile folder");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium.to_string_lossy(),
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                    "--hide-scrollbars",
+                    "--force-device-scale-factor=1",
+                    "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::rustls()
+            .expect("a WebDriver client")
+            .capabilities(capabilities)
+            .connect(&driver.url())
+            .await
+            .expect("a WebDriver session");
+        Some(Browser {
+            client,
+            driver,
+            _profile: profile,
+        })
+    }
+
+    /// Always ends the WebDriver session, then the driver's process group,
+    /// whatever the story's outcome; then reports it.
+    async fn finish(self, outcome: Result<Outcome, Box<dyn std::any::Any + Send>>) {
+        let closed = self.client.close().await;
+        drop(self.driver);
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("the browser story failed: {e}"),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        closed.expect("the WebDriver session closes");
+        eprintln!("screenshots in {}", screenshots_dir().display());
+    }
+}
+
 #[tokio::test]
 async fn a_staff_user_manages_a_token_in_the_browser() {
-    let required = std::env::var("REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let chromium = find_program(&["chromium", "chromium-browser"]);
-    let chromedriver = find_program(&["chromedriver"]);
-    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        let message = "BROWSER TEST SKIPPED: chromium and/or chromedriver are not installed \
-                       (apt-get install chromium chromium-driver)";
-        eprintln!(
-            "\n{}\n!!! {message} !!!\n{}\n",
-            "!".repeat(80),
-            "!".repeat(80)
-        );
-        assert!(!required, "REQUIRE_BROWSER=1: {message}");
+    let Some(browser) = Browser::start().await else {
         return;
     };
-
     let app = spawn_app().await;
     let admin = app.create_user("admin", PASSWORD, true);
     for name in ["alice", "bob", "carol", "erin"] {
@@ -179,50 +249,10 @@ async fn a_staff_user_manages_a_token_in_the_browser() {
     }
     let dave = app.create_user("dave", PASSWORD, false);
     let _ = admin;
-
-    let driver = Driver::start(&chromedriver).expect("chromedriver starts");
-    let profile = tempfile::tempdir().expect("a profile folder");
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chromium.to_string_lossy(),
-            "args": [
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--hide-scrollbars",
-                "--force-device-scale-factor=1",
-                "--window-size=1280,900",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        }),
-    );
-    let client = ClientBuilder::rustls()
-        .expect("a WebDriver client")
-        .capabilities(capabilities)
-        .connect(&driver.url())
-        .await
-        .expect("a WebDriver session");
-
-    let outcome = AssertUnwindSafe(story(&client, &app, dave.id))
+    let outcome = AssertUnwindSafe(story(&browser.client, &app, dave.id))
         .catch_unwind()
         .await;
-    // Always end the session, then the driver's process group (on drop).
-    let closed = client.close().await;
-    drop(driver);
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => panic!("the browser story failed: {e}"),
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
-    closed.expect("the WebDriver session closes");
-    eprintln!("screenshots in {}", screenshots_dir().display());
+    browser.finish(outcome).await;
 }
 
 async fn story(c: &Client, app: &TestApp, dave_id: authtoken::models::UserId) -> Outcome {

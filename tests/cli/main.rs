@@ -4,6 +4,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod staff;
+
 use std::process::{Command, Output};
 
 use common::{SECRET, TestDatabase, spawn_app};

@@ -297,7 +297,8 @@ fn changes_through_one_process_hold_on_every_other() {
     }
 
     // An admin session made on process 0 works on 1 and 2; deactivating
-    // alice through process 2 is refused by 0 and 1.
+    // alice through process 2 is refused by 0 and 1; signing out through 1
+    // ends the session on 0 and 2.
     let out = command(
         &cluster.db,
         &["user", "create", "boss", "--staff"],
@@ -349,6 +350,24 @@ fn changes_through_one_process_hold_on_every_other() {
             me(&client, &cluster.direct(i, "/api/auth/me/"), &new_key),
             (401, INACTIVE.to_string())
         );
+    }
+    // Signing out through process 1 ends the session on every process: it
+    // lives in the database, and its row is gone.
+    let cookie = cookie_of(&response).unwrap_or(cookie);
+    let response = client
+        .post(cluster.direct(1, "/admin/logout/"))
+        .header("Cookie", &cookie)
+        .form(&[("csrf_token", &csrf)])
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    for i in [0, 2] {
+        let response = client
+            .get(cluster.direct(i, "/admin/users/"))
+            .header("Cookie", &cookie)
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 302, "signed out on process {i} too");
     }
     let mut conn = connect(&cluster.db.url);
     let rows: i64 = tokens::table.count().get_result(&mut conn).unwrap();

@@ -353,10 +353,105 @@ fn trace_log_holds_no_secret_in(log_format: &str) {
     let (status, _) = browser.post("/admin/logout/", &[("csrf_token", &csrf)], &mut secrets);
     assert_eq!(status, 303);
 
-    // Stored secrets too: the password hashes.
+    // Two-factor sign-in: the secret, the recovery codes and the session
+    // ids never reach the log. Signed in again, enrolled, then signed in
+    // with a recovery code.
+    let (_, page) = browser.get("/admin/login/", &mut secrets);
+    let csrf = csrf_of(&page);
+    let form = [
+        ("username", "boss"),
+        ("password", BOSS_PASSWORD),
+        ("next", ""),
+        ("csrf_token", csrf.as_str()),
+    ];
+    let (status, _) = browser.post("/admin/login/", &form, &mut secrets);
+    assert_eq!(status, 303);
+    let (_, page) = browser.get("/admin/account/", &mut secrets);
+    let csrf = csrf_of(&page);
+    secrets.add("CSRF token", &csrf);
+    let enable = [("csrf_token", csrf.as_str()), ("action", "enable")];
+    let (status, page) = browser.post("/admin/account/", &enable, &mut secrets);
+    assert_eq!(status, 200, "{page}");
+    let secret = element_text(&page, "id=\"totp-secret\"");
+    secrets.add("the TOTP secret", &secret);
+    let step = authtoken::models::clock::now().and_utc().timestamp() / 30;
+    let code = totp_rs::Builder::new()
+        .with_secret(
+            totp_rs::Secret::try_from_base32(&secret)
+                .unwrap()
+                .as_ref()
+                .to_vec(),
+        )
+        .build()
+        .unwrap()
+        .generate(u64::try_from(step).unwrap() * 30)
+        .to_string();
+    let confirm = [
+        ("csrf_token", csrf.as_str()),
+        ("action", "confirm"),
+        ("code", code.as_str()),
+    ];
+    let (status, page) = browser.post("/admin/account/", &confirm, &mut secrets);
+    assert_eq!(status, 200, "{page}");
+    let codes: Vec<String> = page
+        .split("class=\"recovery-code")
+        .skip(1)
+        .map(|part| element_text(part, ""))
+        .collect();
+    assert_eq!(codes.len(), 10);
+    for code in &codes {
+        secrets.add("a recovery code", code);
+    }
+    let (status, _) = browser.post("/admin/logout/", &[("csrf_token", &csrf)], &mut secrets);
+    assert_eq!(status, 303);
+    let (_, page) = browser.get("/admin/login/", &mut secrets);
+    let csrf = csrf_of(&page);
+    let form = [
+        ("username", "boss"),
+        ("password", BOSS_PASSWORD),
+        ("next", ""),
+        ("csrf_token", csrf.as_str()),
+    ];
+    let (status, _) = browser.post("/admin/login/", &form, &mut secrets);
+    assert_eq!(status, 303);
+    let (_, page) = browser.get("/admin/login/code/", &mut secrets);
+    let csrf = csrf_of(&page);
+    let wrong = [("csrf_token", csrf.as_str()), ("code", "zzzzz-zzzzz")];
+    let (status, _) = browser.post("/admin/login/code/", &wrong, &mut secrets);
+    assert_eq!(status, 200);
+    let right = [("csrf_token", csrf.as_str()), ("code", codes[0].as_str())];
+    let (status, _) = browser.post("/admin/login/code/", &right, &mut secrets);
+    assert_eq!(status, 303);
+    let (status, page) = browser.get("/admin/account/", &mut secrets);
+    assert_eq!(status, 200);
+    let csrf = csrf_of(&page);
+    let (status, _) = browser.post("/admin/logout/", &[("csrf_token", &csrf)], &mut secrets);
+    assert_eq!(status, 303);
+
+    // Stored secrets too: the password hashes, the sealed TOTP secret, and
+    // the digests of session ids and recovery codes.
     {
-        use authtoken::schema::users;
+        use authtoken::schema::{admin_sessions, recovery_codes, two_factor, users};
         let mut conn = connect(&db.url);
+        let sealed: String = two_factor::table
+            .select(two_factor::sealed_secret)
+            .first(&mut conn)
+            .unwrap();
+        secrets.add("the sealed TOTP secret", &sealed);
+        let digests: Vec<String> = recovery_codes::table
+            .select(recovery_codes::digest)
+            .load(&mut conn)
+            .unwrap();
+        for digest in digests {
+            secrets.add("a recovery code's digest", &digest);
+        }
+        let digests: Vec<String> = admin_sessions::table
+            .select(admin_sessions::digest)
+            .load(&mut conn)
+            .unwrap();
+        for digest in digests {
+            secrets.add("a session id's digest", &digest);
+        }
         let hashes: Vec<String> = users::table
             .select(users::password_hash)
             .load(&mut conn)
@@ -405,6 +500,7 @@ fn trace_log_holds_no_secret_in(log_format: &str) {
     assert!(log.contains("TRACE"), "not a trace log:\n{log}");
     assert!(log.contains("\"POST /api/auth/register/\" 201"), "{log}");
     assert!(log.contains("\"POST /admin/login/\" 303"), "{log}");
+    assert!(log.contains("\"POST /admin/login/code/\" 303"), "{log}");
     assert!(log.contains("regenerated the token of user"), "{log}");
     assert!(secrets.0.len() > 20);
     for (what, value) in &secrets.0 {
@@ -417,6 +513,14 @@ fn trace_log_holds_no_secret_in(log_format: &str) {
                 .join("\n")
         );
     }
+}
+
+/// The text of the first element after `marker` (its opening tag's end).
+fn element_text(html: &str, marker: &str) -> String {
+    let start = html.find(marker).expect("the element") + marker.len();
+    let open = start + html[start..].find('>').unwrap() + 1;
+    let close = open + html[open..].find('<').unwrap();
+    html[open..close].trim().to_string()
 }
 
 #[test]
