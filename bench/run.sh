@@ -15,7 +15,8 @@
 #          --no-wait (measure at once instead of waiting for an idle machine;
 #          busy stages are still named in the report),
 #          --profile (perf-record the server during an extra me/ stage and
-#          print where its time goes; needs linux-perf).
+#          count its instructions per request under callgrind; both go into
+#          the report; needs linux-perf and valgrind).
 # Environment: BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432),
 #   BENCH_PORT (default 18765); the server's own settings
 #   (PASSWORD_HASH_CONCURRENCY, DATABASE_POOL_SIZE, WORKERS, …) pass through.
@@ -81,7 +82,10 @@ fi
 if [[ " ${DATABASES[*]} " == *" cluster "* ]]; then
   command -v haproxy >/dev/null || need_pkgs+=(haproxy)
 fi
-if [ "$PROFILE" = 1 ]; then command -v perf >/dev/null || need_pkgs+=(linux-perf); fi
+if [ "$PROFILE" = 1 ]; then
+  command -v perf >/dev/null || need_pkgs+=(linux-perf)
+  command -v valgrind >/dev/null || need_pkgs+=(valgrind)
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -221,8 +225,8 @@ SELECT printf('user%06d', n), printf('user%06d@example.com', n),
        (SELECT password_hash FROM users WHERE username = 'benchadmin'), 1, 0, 0,
        strftime('%Y-%m-%d %H:%M:%f', 'now')
 FROM seq;
-INSERT INTO tokens (user_id, digest, sealed, prefix, created)
-SELECT id, d, 'unsealable', substr(d, 1, 8), date_joined
+INSERT INTO tokens (user_id, is_primary, digest, sealed, prefix, created)
+SELECT id, 1, d, 'unsealable', substr(d, 1, 8), date_joined
 FROM (SELECT id, date_joined, lower(hex(randomblob(32))) AS d FROM users WHERE username LIKE 'user%');
 COMMIT;
 SQL
@@ -234,8 +238,8 @@ SELECT format('user%s', lpad(n::text, 6, '0')), format('user%s@example.com', lpa
        (SELECT password_hash FROM users WHERE username = 'benchadmin'), true, false, false,
        now() AT TIME ZONE 'UTC'
 FROM generate_series(1, $SEED_USERS) AS n;
-INSERT INTO tokens (user_id, digest, sealed, prefix, created)
-SELECT id, d, 'unsealable', substr(d, 1, 8), date_joined
+INSERT INTO tokens (user_id, is_primary, digest, sealed, prefix, created)
+SELECT id, true, d, 'unsealable', substr(d, 1, 8), date_joined
 FROM (SELECT id, date_joined, encode(sha256(random()::text::bytea), 'hex') AS d
       FROM users WHERE username LIKE 'user%') AS s;
 COMMIT;
@@ -370,8 +374,9 @@ run_database() {
   hwm=$(kib VmHWM)
   log "$label: peak resident memory (VmHWM) $(mib "$hwm") MiB"
 
-  if [ "$PROFILE" = 1 ]; then profile_me "$label"; fi
+  if [ "$PROFILE" = 1 ]; then profile_me "$label" "$db"; fi
   stop_server
+  if [ "$PROFILE" = 1 ]; then count_instructions "$db"; fi
 
   if [ "$db" = postgres ] && [ -z "$USER_POOL_SIZE" ]; then
     unset DATABASE_POOL_SIZE
@@ -387,21 +392,69 @@ run_database() {
 }
 
 profile_me() {
+  local out="$WORK/profile-$2.txt"
   log "$1: profiling me/ (perf record -g, 10 s)"
   perf record -F 999 -g -p "$SERVER_PID" -o "$WORK/perf.data" -- sleep 10 >"$WORK/perf.log" 2>&1 &
   local perf_pid=$!
   me_run profile 10 >/dev/null
   if ! wait "$perf_pid"; then log "perf record failed: $(tail -1 "$WORK/perf.log")"; return 0; fi
   local tidy='s/[[:space:]]*-[[:space:]]*-[[:space:]]*$//; s/[[:space:]]*$//'
-  echo "--- $1: share of the server's CPU time by binary"
-  perf report -i "$WORK/perf.data" --no-children --stdio --sort dso -g none 2>/dev/null \
-    | grep '%' | sed "$tidy" | head -6
-  echo "--- $1: system calls, with what they cost in the kernel (children included)"
-  perf report -i "$WORK/perf.data" --children --stdio --sort symbol -g none 2>/dev/null \
-    | grep -E '\[k\] __x64_sys_' | sed "$tidy" | head -8
-  echo "--- $1: top symbols (self time)"
-  perf report -i "$WORK/perf.data" --no-children --stdio --sort dso,symbol -g none --percent-limit 0.7 2>/dev/null \
-    | grep '%' | sed "$tidy" | cut -c1-150 | head -30
+  {
+    echo "share of the server's CPU time by binary:"
+    perf report -i "$WORK/perf.data" --no-children --stdio --sort dso -g none 2>/dev/null \
+      | grep '%' | sed "$tidy" | head -6
+    echo "system calls, with what they cost in the kernel (children included):"
+    perf report -i "$WORK/perf.data" --children --stdio --sort symbol -g none 2>/dev/null \
+      | grep -E '\[k\] __x64_sys_' | sed "$tidy" | head -8
+    echo "top symbols (self time):"
+    perf report -i "$WORK/perf.data" --no-children --stdio --sort dso,symbol -g none --percent-limit 1 2>/dev/null \
+      | grep '%' | sed "$tidy" | cut -c1-140 | head -15
+  } | tee "$out"
+}
+
+# Instructions the server executes per request (all its threads, user
+# space), counted by callgrind: unlike requests/s, the same for the same
+# build and data whatever else the machine is doing. 500 requests on one
+# keep-alive connection each for /healthz, me/ and verify/.
+count_instructions() {
+  local db=$1 out="$WORK/instructions-$1.txt"
+  command -v valgrind >/dev/null || { log "valgrind is missing: no instruction counts"; return 0; }
+  log "$db: instructions per request (callgrind)"
+  (cd "$WORK" && WORKERS=1 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" "$BIN" serve \
+    >"$WORK/cg.log" 2>&1) &
+  local vg=$!
+  for _ in $(seq 1 600); do curl -fs -o /dev/null "$BASE/readyz" && break; sleep 0.2; done
+  local key pid
+  key=$(head -1 "$WORK/tokens")
+  pid=$(pgrep -f -n "callgrind-out-file=$WORK/cg.out" || true)
+  [ -n "$pid" ] || { log "callgrind did not start"; return 0; }
+  requests() { python3 - "$BASE" "$1" "$2" "$key" <<'PY'
+import http.client, sys, urllib.parse
+base, path, n, key = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+u = urllib.parse.urlsplit(base)
+c = http.client.HTTPConnection(u.hostname, u.port)
+for _ in range(n):
+    c.request("GET", path, headers={"Authorization": "Token " + key})
+    r = c.getresponse(); r.read()
+    assert r.status == 200, (path, r.status)
+PY
+  }
+  local path dumped total
+  : >"$out"
+  for path in /healthz /api/auth/me/ /api/auth/verify/; do
+    requests "$path" 100
+    callgrind_control -z "$pid" >/dev/null
+    requests "$path" 500
+    callgrind_control -d "$pid" >/dev/null
+    sleep 1
+    dumped=$(ls -t "$WORK"/cg.out.* 2>/dev/null | head -1)
+    total=$(awk '/^(summary|totals):/ {print $2; exit}' "$dumped")
+    echo "$path $((total / 500))" >>"$out"
+    rm -f "$WORK"/cg.out.*
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$vg" 2>/dev/null || true
+  cat "$out"
 }
 
 write_block() {
@@ -454,6 +507,22 @@ write_block() {
     echo "| verify/ ÷ me/ | $(ratio "$(field "$v" 3)" "$(field "$m" 3)") | |"
     echo "| me/ p99 < 5 ms | $(field "$m" 5) ms | $(verdict lt "$(field "$m" 5)" 5) |"
     echo "| peak memory < 50 MB | $(awk -v k="$hwm" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }') MB | $(verdict lt "$((hwm * 1024))" 50000000) |"
+    if [ -s "$WORK/instructions-$db.txt" ]; then
+      local ih im iv
+      ih=$(awk '$1 == "/healthz" {print $2}' "$WORK/instructions-$db.txt")
+      im=$(awk '$1 == "/api/auth/me/" {print $2}' "$WORK/instructions-$db.txt")
+      iv=$(awk '$1 == "/api/auth/verify/" {print $2}' "$WORK/instructions-$db.txt")
+      echo
+      echo "Instructions the server runs per request (callgrind, user space, every thread; steady whatever the machine does): /healthz $ih, me/ $im ($(ratio "$im" "$ih") × /healthz), verify/ $iv."
+    fi
+    if [ -s "$WORK/profile-$db.txt" ]; then
+      echo
+      echo "Where me/'s time goes (\`perf record\` during an extra me/ stage):"
+      echo
+      echo '```'
+      cat "$WORK/profile-$db.txt"
+      echo '```'
+    fi
     if [ -n "$NOISY" ]; then
       echo
       echo "Other work kept the machine busy before these stages, so their figures are less reliable: $NOISY."
