@@ -4,12 +4,14 @@ use std::io::{self, IsTerminal, Write};
 use std::net::TcpListener;
 
 use clap::{Args, Parser, Subcommand};
+use diesel::Connection;
 
 use crate::auth::PasswordHasher;
 use crate::db::DbError;
 use crate::import::{self, ImportError};
+use crate::models::audit::{self, AuditAction, Origin, Subject};
 use crate::models::validation::{Email, Username, password_problems};
-use crate::models::{CreateUserError, NewUser, users};
+use crate::models::{CreateUserError, NewUser, User, clock, users};
 use crate::services::{Domain, cause_chain};
 use crate::settings::Settings;
 use crate::startup::{Application, StartupError, prepare};
@@ -124,6 +126,12 @@ impl From<DbError> for CommandError {
     }
 }
 
+impl From<diesel::result::Error> for CommandError {
+    fn from(e: diesel::result::Error) -> Self {
+        DbError::from(e).into()
+    }
+}
+
 impl From<CreateUserError> for CommandError {
     fn from(e: CreateUserError) -> Self {
         match e {
@@ -193,7 +201,7 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
         Command::Serve | Command::Migrate => unreachable!("handled above"),
         Command::Createsuperuser { username, email } => {
             let new = new_user(&state.hasher, &username, &email, true, true)?;
-            db.run(|conn| users::create_user(conn, &state.hooks, &new, ACTOR))?;
+            create_user(&state, &new)?;
             writeln!(out, "Superuser created successfully.")?;
         }
         Command::User(UserCommand::Create(args)) => {
@@ -205,7 +213,7 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
                 staff,
                 args.superuser,
             )?;
-            let user = db.run(|conn| users::create_user(conn, &state.hooks, &new, ACTOR))?;
+            let user = create_user(&state, &new)?;
             writeln!(out, "Created user {} (id {}).", user.username, user.id)?;
         }
         Command::User(UserCommand::Activate { username }) => {
@@ -247,17 +255,34 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
         }
         Command::DrfCreateToken { username, reset } => {
             let key = db.run(|conn| {
-                let user = users::find_by_username(conn, &username)?.ok_or_else(|| {
-                    CommandError::Failed(format!(
-                        "Cannot create the Token: user {username} does not exist"
-                    ))
-                })?;
-                let key = if reset {
-                    state.tokens.regenerate(conn, user.id, ACTOR)?
-                } else {
-                    state.tokens.get_or_create(conn, user.id, ACTOR)?
-                };
-                Ok::<_, CommandError>(key)
+                conn.transaction(|conn| {
+                    audit::lock_for_writing(conn)?;
+                    let user = users::find_by_username(conn, &username)?.ok_or_else(|| {
+                        CommandError::Failed(format!(
+                            "Cannot create the Token: user {username} does not exist"
+                        ))
+                    })?;
+                    let before = state.tokens.find(conn, user.id)?.map(|t| t.digest);
+                    let key = if reset {
+                        state.tokens.regenerate(conn, user.id, ACTOR)?
+                    } else {
+                        state.tokens.get_or_create(conn, user.id, ACTOR)?
+                    };
+                    let after = state.tokens.find(conn, user.id)?.map(|t| t.digest);
+                    // An existing key printed again changed nothing.
+                    let action = match before {
+                        None => Some(AuditAction::TokenCreated),
+                        Some(old) if Some(&old) != after.as_ref() => {
+                            Some(AuditAction::TokenRegenerated)
+                        }
+                        Some(_) => None,
+                    };
+                    if let Some(action) = action {
+                        let subject = Some(Subject::of(&user));
+                        audit::record(conn, &Origin::cli(), action, subject, "", clock::now())?;
+                    }
+                    Ok::<_, CommandError>(key)
+                })
             })?;
             writeln!(
                 out,
@@ -311,10 +336,28 @@ fn yes_no(b: bool) -> &'static str {
 
 fn set_active(state: &Domain, username: &str, active: bool) -> Result<(), CommandError> {
     state.db.run(|conn| {
-        let user = users::find_by_username(conn, username)?
-            .ok_or_else(|| CommandError::Failed(format!("user {username} does not exist")))?;
-        users::set_active(conn, user.id, active)?;
-        Ok(())
+        conn.transaction(|conn| {
+            audit::lock_for_writing(conn)?;
+            let user = users::find_by_username(conn, username)?
+                .ok_or_else(|| CommandError::Failed(format!("user {username} does not exist")))?;
+            users::set_active(conn, user.id, active)?;
+            audit::record_activation(conn, &Origin::cli(), &user, active)?;
+            Ok::<_, CommandError>(())
+        })
+    })
+}
+
+/// Creates the user (the hooks give them a token) and records
+/// `user_created`, in one transaction.
+fn create_user(state: &Domain, new: &NewUser) -> Result<User, CommandError> {
+    state.db.run(|conn| {
+        conn.transaction(|conn| {
+            let user = users::create_user(conn, &state.hooks, new, ACTOR)?;
+            let subject = Some(Subject::of(&user));
+            let (origin, action) = (Origin::cli(), AuditAction::UserCreated);
+            audit::record(conn, &origin, action, subject, "", clock::now())?;
+            Ok::<_, CommandError>(user)
+        })
     })
 }
 

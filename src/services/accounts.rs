@@ -6,6 +6,7 @@ use diesel::Connection;
 
 use super::{Domain, Failure};
 use crate::db::{AsOutage, DbConnection, DbError};
+use crate::models::audit::{self, Origin};
 use crate::models::events::{self, TokenEvent};
 use crate::models::validation::{Email, Username};
 use crate::models::{CreateUserError, HookError, NewUser, TokenKey, TokenRow, User, UserId, users};
@@ -192,15 +193,27 @@ impl Accounts {
 
     /// Sets `is_active`; the user as they were, or `None` when there is no
     /// such user. A deactivated user's keys are refused from the next request.
-    pub async fn set_active(&self, id: UserId, active: bool) -> Result<Option<User>, Failure> {
+    /// Audited as `user_activated` or `user_deactivated` in the same
+    /// transaction.
+    pub async fn set_active(
+        &self,
+        origin: Origin,
+        id: UserId,
+        active: bool,
+    ) -> Result<Option<User>, Failure> {
         self.domain
             .db
             .call(move |conn| {
-                let Some(user) = users::find_by_id(conn, id)? else {
-                    return Ok(None);
-                };
-                users::set_active(conn, id, active)?;
-                Ok(Some(user))
+                conn.transaction(|conn| {
+                    audit::lock_for_writing(conn)?;
+                    let Some(user) = users::find_by_id(conn, id)? else {
+                        return Ok(None);
+                    };
+                    users::set_active(conn, id, active)?;
+                    audit::record_activation(conn, &origin, &user, active)?;
+                    Ok::<_, DbError>(Some(user))
+                })
+                .map_err(Failure::from)
             })
             .await
     }

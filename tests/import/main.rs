@@ -393,6 +393,38 @@ async fn a_target_user_no_import_created_is_a_conflict_and_nothing_is_written() 
     assert_eq!(user_count(&app), 2);
 }
 
+/// One audit record per run that wrote something, its summary as detail;
+/// a dry run and a run that changes nothing leave none.
+#[tokio::test]
+async fn an_import_that_writes_is_audited_once() {
+    use authtoken::models::audit::{self, Filter};
+    let db = TestDatabase::new();
+    summary(&import(&db, &fixture_db(), true));
+    let first = summary(&import(&db, &fixture_db(), false));
+    let again = summary(&import(&db, &fixture_db(), false));
+    assert!(
+        again.contains("0 added, 0 updated, 12 unchanged"),
+        "{again}"
+    );
+    let app = spawn_app_on(db, &[]).await;
+    let events = app
+        .state
+        .domain
+        .db
+        .run(|c| audit::list(c, &Filter::default(), 1, 100))
+        .unwrap()
+        .events;
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert_eq!(event.action.as_str(), "import");
+    assert_eq!(
+        (event.actor.as_str(), event.address.as_str()),
+        ("cli", "cli")
+    );
+    assert_eq!(event.user_id, None);
+    assert_eq!(event.detail, first);
+}
+
 #[tokio::test]
 async fn a_dry_run_reports_and_writes_nothing() {
     let db = TestDatabase::new();
