@@ -13,6 +13,7 @@ use crate::auth::throttle::Admission;
 use crate::auth::{LoginThrottle, Upgrade};
 use crate::db::{AsOutage, DbError};
 use crate::metrics::SignInOutcome;
+use crate::models::activity::{self, SignInOutcome as Activity};
 use crate::models::login_failures::AttemptId;
 use crate::models::{TokenKey, User, clock, users};
 
@@ -83,6 +84,18 @@ enum Audience {
     Staff,
 }
 
+/// A refused API sign-in (bad credentials or throttled) in the overview's
+/// hourly count; the admin's sign-ins are counted with its sessions.
+fn count_api_failure(
+    conn: &mut crate::db::DbConnection,
+    audience: Audience,
+) -> Result<(), DbError> {
+    if audience == Audience::AnyUser {
+        activity::count(conn, Activity::Failed, clock::now())?;
+    }
+    Ok(())
+}
+
 #[derive(Clone)]
 pub struct SignIn {
     domain: Arc<Domain>,
@@ -140,6 +153,9 @@ impl SignIn {
                     users::record_login(conn, user.id, clock::now())?;
                     domain.throttle.clear(conn, &scope, attempt)?;
                     upgrade_hash(conn, &mut user, upgrade)?;
+                    // The overview's hourly count (the admin's are counted
+                    // with its sessions).
+                    activity::count(conn, Activity::Ok, clock::now())?;
                     domain.tokens.get_or_create(conn, user.id, &user.username)
                 })?;
                 Ok((user, key))
@@ -180,7 +196,7 @@ impl SignIn {
             password,
         } = attempt;
         let scope = LoginThrottle::scope(&client, &username);
-        let (attempt, user) = self.admit(&scope, username).await?;
+        let (attempt, user) = self.admit(&scope, username, audience).await?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         let eligible =
             |user: &User| user.is_active && (audience == Audience::AnyUser || user.is_staff);
@@ -204,8 +220,9 @@ impl SignIn {
                 upgrade: verdict.upgrade,
             }),
             _ => {
-                self.settle(attempt, |throttle, conn, attempt| {
-                    throttle.fail(conn, attempt)
+                self.settle(attempt, move |throttle, conn, attempt| {
+                    throttle.fail(conn, attempt)?;
+                    count_api_failure(conn, audience)
                 })
                 .await;
                 Err(SignInError::Invalid)
@@ -219,6 +236,7 @@ impl SignIn {
         &self,
         scope: &str,
         username: String,
+        audience: Audience,
     ) -> Result<(AttemptId, Option<User>), SignInError> {
         let started = Instant::now();
         loop {
@@ -231,7 +249,11 @@ impl SignIn {
                     let admission = domain.throttle.admit(conn, &scope)?;
                     let user = match admission {
                         Admission::Admitted(_) => users::find_by_username(conn, &username)?,
-                        Admission::Throttled(_) | Admission::Wait => None,
+                        Admission::Throttled(_) => {
+                            count_api_failure(conn, audience)?;
+                            None
+                        }
+                        Admission::Wait => None,
                     };
                     Ok::<_, DbError>((admission, user))
                 })
