@@ -12,6 +12,7 @@ pub mod key_format;
 pub mod login_failures;
 pub mod scope;
 mod sql_types;
+pub mod stats;
 pub mod token_key;
 pub mod tokens;
 pub mod user;

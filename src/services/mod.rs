@@ -7,15 +7,19 @@
 //! `crypto/`.
 
 mod accounts;
+mod audit;
 mod failure;
 mod last_used;
+mod overview;
 mod sign_in;
 mod tokens;
 
 use std::sync::Arc;
 
 pub use accounts::{Accounts, RegisterError, Registration, UserDetail, UserList};
+pub use audit::{AuditList, AuditTrail};
 pub use failure::{Failure, cause_chain};
+pub use overview::{HourCount, Overview, Overviews};
 pub use sign_in::{Attempt, SignIn, SignInError};
 pub use tokens::TokenService;
 
@@ -72,6 +76,8 @@ pub struct Services {
     pub sign_in: SignIn,
     pub accounts: Accounts,
     pub tokens: TokenService,
+    pub audit: AuditTrail,
+    pub overview: Overviews,
 }
 
 impl Services {
@@ -79,6 +85,8 @@ impl Services {
         Services {
             sign_in: SignIn::new(domain.clone()),
             accounts: Accounts::new(domain.clone()),
+            audit: AuditTrail::new(domain.clone()),
+            overview: Overviews::new(domain.clone()),
             tokens: TokenService::new(domain),
         }
     }

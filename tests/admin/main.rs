@@ -6,10 +6,12 @@
 mod common;
 
 mod actions;
+mod audit;
 mod csrf;
 mod escaping;
 mod headers;
 mod outage;
+mod overview;
 mod session;
 mod sign_in;
 mod user_page;
