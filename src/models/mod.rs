@@ -16,6 +16,7 @@ pub mod stats;
 pub mod token_key;
 pub mod tokens;
 pub mod user;
+pub mod user_search;
 pub mod users;
 pub mod validation;
 

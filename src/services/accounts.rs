@@ -57,8 +57,10 @@ impl AsOutage for RegisterError {
 pub struct UserList {
     /// Users sorted by username, each with their token if they have one.
     pub rows: Vec<(User, Option<TokenRow>)>,
-    /// How many users match in all.
+    /// How many users match in all, or at least (`capped`).
     pub total: i64,
+    /// The count stopped at `total`: more match.
+    pub capped: bool,
     /// The page shown (the last one when the one asked for is past the end).
     pub page: i64,
 }
@@ -149,7 +151,8 @@ impl Accounts {
     }
 
     /// Users whose username or e-mail contains `query` (all for an empty
-    /// one), page `wanted` of `per_page`; past the end, the last page.
+    /// one), page `wanted` of `per_page`; past the end, the last page. The
+    /// count of a non-empty query stops past `COUNT_CAP` (`capped`).
     pub async fn search(
         &self,
         query: String,
@@ -165,6 +168,7 @@ impl Accounts {
                     return Ok(UserList {
                         rows: found.rows,
                         total: found.total,
+                        capped: found.capped,
                         page: wanted,
                     });
                 }
@@ -173,6 +177,7 @@ impl Accounts {
                 Ok(UserList {
                     rows: found.rows,
                     total: found.total,
+                    capped: found.capped,
                     page: last,
                 })
             })

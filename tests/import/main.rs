@@ -353,6 +353,24 @@ async fn rows_changed_in_django_are_updated_and_only_their_changed_fields() {
     assert_eq!(me(new_key).await.0, 200);
     let argon2 = user(&users, "u_argon2");
     assert_eq!(me(argon2["token"].as_str().unwrap()).await.0, 401);
+    // The admin's search follows: the new e-mail is found, and the
+    // newcomer (SQLite's search index is kept by the
+    // import itself).
+    let search = |q: &str| {
+        app.state
+            .domain
+            .db
+            .run(|c| users::search(c, q, 1, 50))
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|(u, _)| u.username)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(search("moved@exa"), ["u_md5"]);
+    assert_eq!(search("zoë_"), ["zoë_ß"]);
+    assert_eq!(search("latecom"), ["latecomer"]);
+    assert_eq!(search("LATE@EX"), ["latecomer"]);
     // The newcomer, who has no DRF token, gets one at sign-in.
     let (status, body) = sign_in(&app, "latecomer", "latecomer password").await;
     assert_eq!(status, 200, "{body}");
