@@ -14,6 +14,8 @@ const LEFT: f64 = 56.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 44.0;
 const BOTTOM: f64 = 48.0;
+/// Room a day's label ("Thu 03 Dec") needs at the chart's font size.
+const DAY_LABEL: f64 = 64.0;
 
 pub struct Bar {
     pub x: String,
@@ -35,8 +37,11 @@ pub struct Tick {
 pub struct Chart {
     pub bars: Vec<Bar>,
     pub y_ticks: Vec<Tick>,
-    /// Midnights (UTC), labelled with the day that starts there.
-    pub x_ticks: Vec<Tick>,
+    /// Midnights (UTC): a line each, unlabelled.
+    pub midnights: Vec<String>,
+    /// Each day's name in the middle of its part of the chart, where
+    /// there is room for it.
+    pub days: Vec<Tick>,
     pub left: String,
     pub right: String,
     pub top: String,
@@ -101,19 +106,32 @@ pub fn layout(hours: &[HourCount]) -> Chart {
             label: super::view::count(k * step),
         })
         .collect();
-    let x_ticks = hours
+    // Where each day starts: the chart's left edge, then every midnight.
+    let mut starts: Vec<(f64, chrono::NaiveDateTime)> = hours
         .iter()
         .enumerate()
-        .filter(|(_, h)| h.hour.hour() == 0)
-        .map(|(i, h)| Tick {
-            at: n(LEFT + i as f64 * slot),
-            label: h.hour.format("%a %d %b").to_string(),
+        .filter(|(i, h)| *i == 0 || h.hour.hour() == 0)
+        .map(|(i, h)| (LEFT + i as f64 * slot, h.hour))
+        .collect();
+    let midnights = starts
+        .iter()
+        .filter(|(_, hour)| hour.hour() == 0)
+        .map(|(at, _)| n(*at))
+        .collect();
+    starts.push((WIDTH - RIGHT, chrono::NaiveDateTime::MAX));
+    let days = starts
+        .windows(2)
+        .filter(|w| w[1].0 - w[0].0 >= DAY_LABEL)
+        .map(|w| Tick {
+            at: n((w[0].0 + w[1].0) / 2.0),
+            label: w[0].1.format("%a %d %b").to_string(),
         })
         .collect();
     Chart {
         bars,
         y_ticks,
-        x_ticks,
+        midnights,
+        days,
         left: n(LEFT),
         right: n(WIDTH - RIGHT),
         top: n(TOP),
@@ -167,7 +185,25 @@ mod tests {
             "{}",
             last.title
         );
-        assert_eq!(chart.x_ticks.len(), 1);
-        assert_eq!(chart.x_ticks[0].label, "Thu 03 Dec");
+        assert_eq!(chart.midnights.len(), 1);
+        let days: Vec<&str> = chart.days.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(days, ["Wed 02 Dec", "Thu 03 Dec"]);
+        // A week from Thu 26 Nov 02:00 to Thu 03 Dec 01:00: the last day's
+        // one hour has no room for its name, the first day's 22 have.
+        let week: Vec<HourCount> = (0..168)
+            .map(|i| HourCount {
+                hour: start + chrono::Duration::hours(i - 164),
+                ok: 0,
+                failed: 0,
+            })
+            .collect();
+        let chart = layout(&week);
+        assert_eq!(chart.midnights.len(), 7);
+        let days: Vec<&str> = chart.days.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(days.len(), 7, "{days:?}");
+        assert_eq!(days[0], "Thu 26 Nov");
+        assert_eq!(days[6], "Wed 02 Dec");
+        // Nothing yet: one step up to 1.
+        assert_eq!(chart.y_ticks.len(), 2);
     }
 }
