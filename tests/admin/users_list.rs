@@ -134,6 +134,8 @@ async fn indexed_search_finds_what_a_substring_scan_finds() {
         "___",
         "zzz",
         "hopper@ex",
+        "er\ngrace",
+        "b\nbo",
     ] {
         let lower = q.to_lowercase();
         let expected = everyone
