@@ -1,7 +1,9 @@
 //! Concurrent sign-ups with distinct names all succeed, and each new user
 //! is found by the admin's search at once. On SQLite the search's FTS5
 //! table is written in the sign-up's transaction: with triggers instead,
-//! sign-ups like these failed at once with "database is locked" (b968406).
+//! sign-ups like these failed at once with "database is locked" (b968406);
+//! this test, with an AFTER INSERT trigger on users that writes to
+//! `users_search` added, got 503s.
 
 use serde_json::json;
 
