@@ -8,6 +8,9 @@
 #   bench/run.sh --import [...]  only the import-django stage (bench/import.sh)
 #   bench/run.sh --cluster       PostgreSQL, me/ from one process, then from
 #                                three behind HAProxy (deploy/haproxy.cfg)
+#   bench/run.sh --search [--all|--postgres]
+#                                only the admin search at 100,000 users: the
+#                                mixed queries, then each on its own
 #
 # Options: --no-build (use target/release/authtoken as it is), --bin PATH
 #          (measure another build of the server, e.g. to compare two),
@@ -31,6 +34,7 @@ REPORT="$ROOT/BENCHMARKS.md"
 BIN="$ROOT/target/release/authtoken"
 
 DURATION=12
+SEARCH_ONLY=0
 BUILD=1
 PROFILE=0
 NO_WAIT=0
@@ -42,12 +46,13 @@ while [ $# -gt 0 ]; do
     --all) DATABASES=(sqlite postgres) ;;
     --import) shift; exec "$BENCH/import.sh" "$@" ;;
     --cluster) DATABASES=(cluster) ;;
+    --search) SEARCH_ONLY=1 ;;
     --no-build) BUILD=0 ;;
     --bin) BIN="$(realpath "$2")"; BUILD=0; shift ;;
     --profile) PROFILE=1 ;;
     --no-wait) NO_WAIT=1 ;;
     --duration) DURATION="$2"; shift ;;
-    -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -228,6 +233,9 @@ FROM seq;
 INSERT INTO tokens (user_id, is_primary, digest, sealed, prefix, created)
 SELECT id, 1, d, 'unsealable', substr(d, 1, 8), date_joined
 FROM (SELECT id, date_joined, lower(hex(randomblob(32))) AS d FROM users WHERE username LIKE 'user%');
+-- The server keeps the search's FTS5 table in step itself; rows inserted
+-- behind its back are indexed here.
+INSERT INTO users_search (users_search) VALUES ('rebuild');
 COMMIT;
 SQL
   else
@@ -243,7 +251,10 @@ SELECT id, true, d, 'unsealable', substr(d, 1, 8), date_joined
 FROM (SELECT id, date_joined, encode(sha256(random()::text::bytea), 'hex') AS d
       FROM users WHERE username LIKE 'user%') AS s;
 COMMIT;
-ANALYZE;
+-- What autovacuum does after a bulk insert (PostgreSQL 13+ vacuums after
+-- inserts too): the statistics, and the GIN indexes' pending list merged
+-- into the index (the search would otherwise read it linearly each time).
+VACUUM ANALYZE;
 SQL
   fi
   : >"$WORK/tokens"
@@ -252,6 +263,88 @@ SQL
     "$BIN" drf_create_token -r "$(printf 'user%06d' "$n")" | awk '{print $3}' >>"$WORK/tokens"
   done
   [ "$(grep -c . "$WORK/tokens")" = "$TOKEN_USERS" ] || die "could not create the bench tokens"
+}
+
+# --- the admin search --------------------------------------------------------
+# Signs in as staff through the form, then searches at $ADMIN_CONNECTIONS
+# connections with queries matching 1, 10, 100, 1,000 and all 100,000 users.
+# Sets ADMIN_RESULT (the BENCH fields) or ADMIN_NOTE (why not), and
+# ADMIN_COOKIE.
+SEARCH_PATHS="/admin/users/?q=user042137 /admin/users/?q=user00421 /admin/users/?q=user0421 /admin/users/?q=user042 /admin/users/?q=example.com /admin/users/?q=user0777 /admin/users/?q=user0999&page=2"
+admin_stage() {
+  local label=$1 code csrf cookie
+  ADMIN_RESULT="" ADMIN_NOTE="" ADMIN_COOKIE=""
+  code=$(curl -s -o "$WORK/login.html" -w '%{http_code}' -c "$WORK/jar" "$BASE/admin/login/" || true)
+  csrf=$(grep -o 'name="csrf_token"[^>]*' "$WORK/login.html" 2>/dev/null | grep -o 'value="[^"]*"' | head -1 | cut -d'"' -f2 || true)
+  if [ "$code" = 200 ] && [ -n "$csrf" ]; then
+    curl -s -o /dev/null -b "$WORK/jar" -c "$WORK/jar" \
+      --data-urlencode "csrf_token=$csrf" --data-urlencode username=benchadmin \
+      --data-urlencode "password=$PASSWORD" --data-urlencode next=/admin/users/ \
+      "$BASE/admin/login/" || true
+    cookie=$(awk -F'\t' 'NF >= 7 && ($1 !~ /^#/ || $1 ~ /^#HttpOnly_/) {printf "%s%s=%s", sep, $6, $7; sep="; "}' "$WORK/jar")
+    code=$(curl -s -o "$WORK/users.html" -w '%{http_code}' -H "Cookie: $cookie" "$BASE/admin/users/?q=user0421" || true)
+    if [ "$code" = 200 ] && grep -q 'user042100' "$WORK/users.html"; then
+      wait_idle admin
+      ADMIN_RESULT=$(BENCH_COOKIE="$cookie" BENCH_PATHS="$SEARCH_PATHS" \
+        wrk_run admin get.lua $ADMIN_CONNECTIONS 1 "$DURATION")
+      ADMIN_COOKIE=$cookie
+      log "$label: GET /admin/users/?q=   $(show "$ADMIN_RESULT")"
+    else
+      ADMIN_NOTE="the staff session did not reach /admin/users/ (HTTP $code)"
+    fi
+  else
+    ADMIN_NOTE="/admin/login/ answered HTTP $code without a CSRF token"
+  fi
+  [ -z "$ADMIN_NOTE" ] || log "$label: admin stage not available: $ADMIN_NOTE"
+}
+
+# --search: only the admin search, mixed and then query by query, written
+# as its own block (bench:search-DB).
+run_search() {
+  local db=$1 url label path line rows=""
+  NOISY=""
+  case "$db" in
+    sqlite) url="$WORK/bench.sqlite3"; label=SQLite ;;
+    postgres)
+      label=PostgreSQL
+      psql "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1
+      psql "$PG_URL/postgres" -qAtc "CREATE DATABASE $PG_DB" >/dev/null
+      url="$PG_URL/$PG_DB"
+      ;;
+  esac
+  export DATABASE_URL="$url" SECRET_KEY="$SECRET" BCRYPT_COST=12 RUST_LOG=warn BIND="127.0.0.1:$PORT"
+  log "$label: migrating and seeding $SEED_USERS users"
+  seed "$db" "$url"
+  start_server
+  admin_stage "$label"
+  [ -n "$ADMIN_RESULT" ] || die "$label: $ADMIN_NOTE"
+  local each=$(( DURATION / 3 > 3 ? DURATION / 3 : 3 ))
+  for path in $SEARCH_PATHS; do
+    line=$(BENCH_COOKIE="$ADMIN_COOKIE" BENCH_PATHS="$path" wrk_run one get.lua $ADMIN_CONNECTIONS 1 "$each")
+    log "$label: $path  $(show "$line")"
+    rows+="| \`${path#/admin/users/}\` | $(fmt_rps "$(field "$line" 3)") | $(field "$line" 4) | $(field "$line" 5) | $(field "$line" 6) |"$'\n'
+  done
+  stop_server
+  if [ "$db" = postgres ]; then psql "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null; fi
+  {
+    echo "<!-- bench:search-$db -->"
+    echo "## $label: the admin search"
+    echo
+    echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n), $CORES cores shared with other work; commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$ROOT" && git diff --quiet HEAD -- src Cargo.toml Cargo.lock migrations 2>/dev/null || echo ' with uncommitted changes'); \`bench/run.sh --search --duration $DURATION\`."
+    echo "$SEED_USERS users; a staff session searching at $ADMIN_CONNECTIONS connections: the queries in turn for ${DURATION} s, then each alone for ${each} s."
+    echo
+    echo "| query | req/s | p50 ms | p99 ms | non-2xx |"
+    echo "|---|---:|---:|---:|---:|"
+    echo "| all seven in turn | $(fmt_rps "$(field "$ADMIN_RESULT" 3)") | **$(field "$ADMIN_RESULT" 4)** | $(field "$ADMIN_RESULT" 5) | $(field "$ADMIN_RESULT" 6) |"
+    printf '%s' "$rows"
+    echo
+    echo "Target: median under 20 ms: $(verdict lt "$(field "$ADMIN_RESULT" 4)" 20)."
+    if [ -n "$NOISY" ]; then
+      echo
+      echo "Other work kept the machine busy before these stages, so their figures are less reliable: $NOISY."
+    fi
+    echo "<!-- /bench:search-$db -->"
+  } >"$WORK/block-search-$db.md"
 }
 
 # --- one database ----------------------------------------------------------
@@ -344,31 +437,8 @@ run_database() {
   r_signin=$(signin_run signin "$DURATION")
   log "$label: POST /api-token-auth/  $(show "$r_signin")"
 
-  # The admin: sign in as staff through the form, then search.
-  local csrf cookie
-  code=$(curl -s -o "$WORK/login.html" -w '%{http_code}' -c "$WORK/jar" "$BASE/admin/login/" || true)
-  csrf=$(grep -o 'name="csrf_token"[^>]*' "$WORK/login.html" 2>/dev/null | grep -o 'value="[^"]*"' | head -1 | cut -d'"' -f2 || true)
-  if [ "$code" = 200 ] && [ -n "$csrf" ]; then
-    curl -s -o /dev/null -b "$WORK/jar" -c "$WORK/jar" \
-      --data-urlencode "csrf_token=$csrf" --data-urlencode username=benchadmin \
-      --data-urlencode "password=$PASSWORD" --data-urlencode next=/admin/users/ \
-      "$BASE/admin/login/" || true
-    cookie=$(awk -F'\t' 'NF >= 7 && ($1 !~ /^#/ || $1 ~ /^#HttpOnly_/) {printf "%s%s=%s", sep, $6, $7; sep="; "}' "$WORK/jar")
-    code=$(curl -s -o "$WORK/users.html" -w '%{http_code}' -H "Cookie: $cookie" "$BASE/admin/users/?q=user0421" || true)
-    if [ "$code" = 200 ] && grep -q 'user042100' "$WORK/users.html"; then
-      # searches matching 1, 10, 100, 1,000 and all 100,000 users
-      wait_idle admin
-      r_admin=$(BENCH_COOKIE="$cookie" \
-        BENCH_PATHS="/admin/users/?q=user042137 /admin/users/?q=user00421 /admin/users/?q=user0421 /admin/users/?q=user042 /admin/users/?q=example.com /admin/users/?q=user0777 /admin/users/?q=user0999&page=2" \
-        wrk_run admin get.lua $ADMIN_CONNECTIONS 1 "$DURATION")
-      log "$label: GET /admin/users/?q=   $(show "$r_admin")"
-    else
-      admin_note="the staff session did not reach /admin/users/ (HTTP $code)"
-    fi
-  else
-    admin_note="/admin/login/ answered HTTP $code without a CSRF token"
-  fi
-  [ -z "$admin_note" ] || log "$label: admin stage not available: $admin_note"
+  admin_stage "$label"
+  r_admin=$ADMIN_RESULT admin_note=$ADMIN_NOTE
 
   local hwm
   hwm=$(kib VmHWM)
@@ -534,7 +604,7 @@ write_block() {
 update_report() {
   [ -f "$REPORT" ] || printf '# Benchmarks\n\nWritten by `bench/run.sh` (see README, "Benchmark").\n' >"$REPORT"
   local db block tmp="$WORK/report.tmp"
-  for db in "${DATABASES[@]}"; do
+  for db in "${BLOCKS[@]}"; do
     block="$WORK/block-$db.md"
     if grep -q "^<!-- bench:$db -->" "$REPORT"; then
       awk -v db="$db" -v file="$block" '
@@ -671,10 +741,13 @@ show_plain() {
     "$(field "$1" 3)" "$(field "$1" 4)" "$(field "$1" 5)" "$(field "$1" 6)"
 }
 
+BLOCKS=()
 for db in "${DATABASES[@]}"; do
-  if [ "$db" = cluster ]; then run_cluster; else run_database "$db"; fi
+  if [ "$db" = cluster ]; then run_cluster; BLOCKS+=(cluster)
+  elif [ "$SEARCH_ONLY" = 1 ]; then run_search "$db"; BLOCKS+=("search-$db")
+  else run_database "$db"; BLOCKS+=("$db"); fi
 done
 update_report
 echo
 log "summary (also in BENCHMARKS.md)"
-for db in "${DATABASES[@]}"; do echo; sed -e '/^<!--/d' "$WORK/block-$db.md"; done
+for db in "${BLOCKS[@]}"; do echo; sed -e '/^<!--/d' "$WORK/block-$db.md"; done

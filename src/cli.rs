@@ -4,12 +4,14 @@ use std::io::{self, IsTerminal, Write};
 use std::net::TcpListener;
 
 use clap::{Args, Parser, Subcommand};
+use diesel::Connection;
 
 use crate::auth::PasswordHasher;
 use crate::db::DbError;
 use crate::import::{self, ImportError};
+use crate::models::audit::{self, AuditAction, Origin, Subject};
 use crate::models::validation::{Email, Username, password_problems};
-use crate::models::{CreateUserError, NewUser, users};
+use crate::models::{CreateUserError, NewUser, User, clock, users};
 use crate::services::{Domain, cause_chain};
 use crate::settings::Settings;
 use crate::startup::{Application, StartupError, prepare};
@@ -129,6 +131,12 @@ impl From<DbError> for CommandError {
     }
 }
 
+impl From<diesel::result::Error> for CommandError {
+    fn from(e: diesel::result::Error) -> Self {
+        DbError::from(e).into()
+    }
+}
+
 impl From<CreateUserError> for CommandError {
     fn from(e: CreateUserError) -> Self {
         match e {
@@ -198,7 +206,7 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
         Command::Serve | Command::Migrate => unreachable!("handled above"),
         Command::Createsuperuser { username, email } => {
             let new = new_user(&state.hasher, &username, &email, true, true)?;
-            db.run(|conn| users::create_user(conn, &state.hooks, &new, ACTOR))?;
+            create_user(&state, &new)?;
             writeln!(out, "Superuser created successfully.")?;
         }
         Command::User(UserCommand::Create(args)) => {
@@ -210,7 +218,7 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
                 staff,
                 args.superuser,
             )?;
-            let user = db.run(|conn| users::create_user(conn, &state.hooks, &new, ACTOR))?;
+            let user = create_user(&state, &new)?;
             writeln!(out, "Created user {} (id {}).", user.username, user.id)?;
         }
         Command::User(UserCommand::Activate { username }) => {
@@ -269,17 +277,34 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
         }
         Command::DrfCreateToken { username, reset } => {
             let key = db.run(|conn| {
-                let user = users::find_by_username(conn, &username)?.ok_or_else(|| {
-                    CommandError::Failed(format!(
-                        "Cannot create the Token: user {username} does not exist"
-                    ))
-                })?;
-                let key = if reset {
-                    state.tokens.regenerate(conn, user.id, ACTOR)?
-                } else {
-                    state.tokens.get_or_create(conn, user.id, ACTOR)?
-                };
-                Ok::<_, CommandError>(key)
+                conn.transaction(|conn| {
+                    audit::lock_for_writing(conn)?;
+                    let user = users::find_by_username(conn, &username)?.ok_or_else(|| {
+                        CommandError::Failed(format!(
+                            "Cannot create the Token: user {username} does not exist"
+                        ))
+                    })?;
+                    let before = state.tokens.find(conn, user.id)?.map(|t| t.digest);
+                    let key = if reset {
+                        state.tokens.regenerate(conn, user.id, ACTOR)?
+                    } else {
+                        state.tokens.get_or_create(conn, user.id, ACTOR)?
+                    };
+                    let after = state.tokens.find(conn, user.id)?.map(|t| t.digest);
+                    // An existing key printed again changed nothing.
+                    let action = match before {
+                        None => Some(AuditAction::TokenCreated),
+                        Some(old) if Some(&old) != after.as_ref() => {
+                            Some(AuditAction::TokenRegenerated)
+                        }
+                        Some(_) => None,
+                    };
+                    if let Some(action) = action {
+                        let subject = Some(Subject::of(&user));
+                        audit::record(conn, &Origin::cli(), action, subject, "", clock::now())?;
+                    }
+                    Ok::<_, CommandError>(key)
+                })
             })?;
             writeln!(
                 out,
@@ -338,13 +363,6 @@ mod staff_account {
     use crate::models::validation::password_problems;
     use crate::models::{User, admin_sessions, clock, two_factor, users};
     use crate::services::{Domain, cause_chain};
-
-    /// For the transactions below (diesel's own error: begin, commit).
-    impl From<diesel::result::Error> for CommandError {
-        fn from(e: diesel::result::Error) -> Self {
-            crate::db::DbError::from(e).into()
-        }
-    }
 
     fn find(conn: &mut crate::db::DbConnection, username: &str) -> Result<User, CommandError> {
         users::find_by_username(conn, username)?
@@ -416,13 +434,31 @@ fn yes_no(b: bool) -> &'static str {
 
 fn set_active(state: &Domain, username: &str, active: bool) -> Result<(), CommandError> {
     state.db.run(|conn| {
-        let user = users::find_by_username(conn, username)?
-            .ok_or_else(|| CommandError::Failed(format!("user {username} does not exist")))?;
-        users::set_active(conn, user.id, active)?;
-        if !active {
-            crate::models::admin_sessions::delete_for_user(conn, user.id)?;
-        }
-        Ok(())
+        conn.transaction(|conn| {
+            audit::lock_for_writing(conn)?;
+            let user = users::find_by_username(conn, username)?
+                .ok_or_else(|| CommandError::Failed(format!("user {username} does not exist")))?;
+            users::set_active(conn, user.id, active)?;
+            if !active {
+                crate::models::admin_sessions::delete_for_user(conn, user.id)?;
+            }
+            audit::record_activation(conn, &Origin::cli(), &user, active)?;
+            Ok::<_, CommandError>(())
+        })
+    })
+}
+
+/// Creates the user (the hooks give them a token) and records
+/// `user_created`, in one transaction.
+fn create_user(state: &Domain, new: &NewUser) -> Result<User, CommandError> {
+    state.db.run(|conn| {
+        conn.transaction(|conn| {
+            let user = users::create_user(conn, &state.hooks, new, ACTOR)?;
+            let subject = Some(Subject::of(&user));
+            let (origin, action) = (Origin::cli(), AuditAction::UserCreated);
+            audit::record(conn, &origin, action, subject, "", clock::now())?;
+            Ok::<_, CommandError>(user)
+        })
     })
 }
 

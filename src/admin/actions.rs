@@ -5,7 +5,7 @@
 
 use actix_session::Session;
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::form::{self, CsrfForm};
 use super::guard::{Staff, require_staff};
@@ -14,8 +14,16 @@ use super::session::{AdminSession, Flash, Level};
 use super::user_detail::{self, Detail, EVENTS_SHOWN, parse_id};
 use super::view::user_url;
 use super::{AdminError, csrf};
+use crate::http::client_addr::client_addr;
 use crate::models::UserId;
+use crate::models::audit::Origin;
 use crate::state::AppState;
+
+/// Who acts, for the audit trail: the staff member and their client's address.
+pub(super) fn origin(req: &HttpRequest, state: &AppState, staff: &Staff) -> Origin {
+    let address = client_addr(req, &state.settings.trusted_proxies);
+    Origin::staff(&staff.user.username, &address)
+}
 
 /// CSRF, then the signed-in staff user, then the target's id.
 pub(super) async fn authorize(
@@ -37,6 +45,7 @@ pub(super) async fn authorize(
 /// page this response is (`id="new-token"`, `Cache-Control: no-store`). It
 /// is not redirected, so the key never goes into the session or a URL.
 pub async fn regenerate(
+    req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -46,7 +55,7 @@ pub async fn regenerate(
     let (staff, id) = authorize(&session, &state, &path, &body).await?;
     let tokens = &state.services.tokens;
     let (key, detail) = tokens
-        .regenerate(&staff.user.username, id, EVENTS_SHOWN)
+        .regenerate(origin(&req, &state, &staff), id, EVENTS_SHOWN)
         .await?
         .ok_or(AdminError::NotFound)?;
     let detail = Detail::of(&state, detail);
@@ -73,6 +82,7 @@ pub async fn regenerate(
 
 /// `POST /admin/users/<id>/token/revoke/`: deletes the token.
 pub async fn revoke(
+    req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -82,7 +92,7 @@ pub async fn revoke(
     let (staff, id) = authorize(&session, &state, &path, &body).await?;
     let tokens = &state.services.tokens;
     let (user, revoked) = tokens
-        .revoke(&staff.user.username, id)
+        .revoke(origin(&req, &state, &staff), id)
         .await?
         .ok_or(AdminError::NotFound)?;
     let username = user.username;
@@ -103,25 +113,28 @@ pub async fn revoke(
 
 /// `POST /admin/users/<id>/deactivate/`.
 pub async fn deactivate(
+    req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AdminError> {
-    set_active(session, state, path, body, false).await
+    set_active(req, session, state, path, body, false).await
 }
 
 /// `POST /admin/users/<id>/activate/`.
 pub async fn activate(
+    req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AdminError> {
-    set_active(session, state, path, body, true).await
+    set_active(req, session, state, path, body, true).await
 }
 
 async fn set_active(
+    req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -139,7 +152,7 @@ async fn set_active(
     }
     let accounts = &state.services.accounts;
     let user = accounts
-        .set_active(id, active)
+        .set_active(origin(&req, &state, &staff), id, active)
         .await?
         .ok_or(AdminError::NotFound)?;
     let username = user.username;

@@ -1,5 +1,6 @@
-//! The admin pages (HTML, server-rendered) for staff: sign-in, the users
-//! list, one user's page and the token and account actions.
+//! The admin pages (HTML, server-rendered) for staff: sign-in, the
+//! overview, the users list, one user's page, the token and account
+//! actions, and the audit trail.
 //!
 //! Handlers are thin: they check the CSRF token and the session, make one
 //! `state.db.call` into the domain (`crate::models`), and render a template
@@ -8,6 +9,8 @@
 
 mod account;
 mod actions;
+mod audit;
+mod chart;
 mod code;
 mod csrf;
 mod errors;
@@ -16,6 +19,7 @@ mod guard;
 mod login;
 mod named_tokens;
 mod next;
+mod overview;
 mod page;
 mod qr;
 mod session;
@@ -44,6 +48,7 @@ pub const LOGIN_PATH: &str = "/admin/login/";
 pub const CODE_PATH: &str = "/admin/login/code/";
 pub const ACCOUNT_PATH: &str = "/admin/account/";
 pub const USERS_PATH: &str = "/admin/users/";
+pub const OVERVIEW_PATH: &str = "/admin/";
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     cfg.service(
@@ -59,7 +64,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
             )
             .route("", web::get().to(index))
             .route("", web::head().to(index))
-            .service(page("/", "GET, HEAD", index))
+            .service(page("/", "GET, HEAD", overview::show))
+            .service(page("/audit/", "GET, HEAD", audit::list))
             .service(
                 page("/login/", "GET, HEAD, POST", login::form)
                     .route(web::post().to(login::submit)),
@@ -117,7 +123,7 @@ fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
     }))
 }
 
-/// `GET /admin/`: the users list is the admin's home.
+/// `GET /admin` (no slash): the overview lives at `/admin/`.
 async fn index() -> HttpResponse {
-    page::redirect_found(USERS_PATH)
+    page::redirect_found(OVERVIEW_PATH)
 }

@@ -2,10 +2,10 @@
 //! user's named tokens from the user's page.
 
 use actix_session::Session;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AdminError;
-use super::actions::authorize;
+use super::actions::{authorize, origin};
 use super::page::see_other;
 use super::session::{AdminSession, Level};
 use super::view::user_url;
@@ -13,6 +13,7 @@ use crate::models::TokenId;
 use crate::state::AppState;
 
 pub async fn revoke(
+    req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
@@ -25,7 +26,7 @@ pub async fn revoke(
     let (user, revoked) = state
         .services
         .tokens
-        .revoke_named_by_staff(&staff.user.username, id, token)
+        .revoke_named_by_staff(origin(&req, &state, &staff), id, token)
         .await?
         .ok_or(AdminError::NotFound)?;
     let username = user.username;

@@ -34,6 +34,8 @@ struct UsersPage {
     q: String,
     users: Vec<UserView>,
     total: String,
+    /// More than `total` match (the count stops there).
+    capped: bool,
     /// `user` or `users`, as `total` needs.
     noun: &'static str,
     first: String,
@@ -83,7 +85,7 @@ pub async fn list(
 
     let accounts = &state.services.accounts;
     let found = accounts.search(q.clone(), wanted, PER_PAGE).await?;
-    let (rows, total, page) = (found.rows, found.total, found.page);
+    let (rows, total, page, capped) = (found.rows, found.total, found.page, found.capped);
 
     let now = clock::now();
     let pages = page_count(total);
@@ -104,11 +106,16 @@ pub async fn list(
             flashes: session.take_flashes(),
         },
         previous_url: (page > 1).then(|| list_url(&q, page - 1)),
-        next_url: (page < pages).then(|| list_url(&q, page + 1)),
+        next_url: (page < pages || capped).then(|| list_url(&q, page + 1)),
         q,
         users,
         total: count(total),
-        noun: if total == 1 { "user" } else { "users" },
+        capped,
+        noun: if total == 1 && !capped {
+            "user"
+        } else {
+            "users"
+        },
         first: count(first),
         last: count(if shown == 0 { 0 } else { first + shown - 1 }),
         page,

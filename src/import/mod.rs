@@ -18,6 +18,7 @@ pub use plan::{BadRow, Conflict, Plan, Summary};
 pub use source::{DjangoData, DjangoSource, DjangoToken, DjangoUser, SourceError, SourceUrl};
 
 use crate::db::{AsOutage, Database, DbError};
+use crate::models::audit::{self, AuditAction, Origin};
 use crate::models::{Tokens, clock, imported};
 
 #[derive(Debug, thiserror::Error)]
@@ -72,11 +73,19 @@ pub fn import_django(
             if !plan.conflicts.is_empty() {
                 return Err(ImportError::Conflicts(plan.conflicts));
             }
+            let summary = plan.summary();
+            let writes = plan.added.len() + plan.updated.len();
             if !options.dry_run {
-                (options.started)(plan.added.len() + plan.updated.len());
+                (options.started)(writes);
                 write::apply(conn, tokens, &plan, options.progress)?;
             }
-            Ok(plan.summary())
+            // One record per run that wrote something, its summary as detail.
+            if !options.dry_run && writes > 0 {
+                let detail = summary.to_string();
+                let (origin, action) = (Origin::cli(), AuditAction::Import);
+                audit::record(conn, &origin, action, None, &detail, clock::now())?;
+            }
+            Ok(summary)
         })
     })
 }

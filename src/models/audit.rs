@@ -8,8 +8,8 @@ use diesel::expression::AsExpression;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use super::UserId;
 use super::sql_types::text_column;
+use super::{User, UserId};
 use crate::db::{DbConnection, DbError};
 use crate::schema::audit_events;
 
@@ -120,6 +120,15 @@ pub struct Subject<'a> {
     pub username: &'a str,
 }
 
+impl<'a> Subject<'a> {
+    pub fn of(user: &'a User) -> Subject<'a> {
+        Subject {
+            id: user.id,
+            username: &user.username,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {
@@ -155,6 +164,81 @@ pub fn record(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Records `user_activated` or `user_deactivated` on `user`, now.
+pub fn record_activation(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    user: &User,
+    active: bool,
+) -> Result<(), DbError> {
+    let action = if active {
+        AuditAction::UserActivated
+    } else {
+        AuditAction::UserDeactivated
+    };
+    let at = super::clock::now();
+    record(conn, origin, action, Some(Subject::of(user)), "", at)
+}
+
+/// Takes the write lock now: on SQLite a transaction that reads first (the
+/// user acted on) could not wait for the lock later, only fail. A statement
+/// that writes takes the lock even when it matches no row.
+pub fn lock_for_writing(conn: &mut DbConnection) -> Result<(), DbError> {
+    if let DbConnection::Sqlite(c) = conn {
+        diesel::sql_query("UPDATE audit_events SET id = id WHERE 0").execute(c)?;
+    }
+    Ok(())
+}
+
+/// What the audit page narrows the trail to; `None` is no filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub actor: Option<String>,
+    pub action: Option<AuditAction>,
+    /// The username acted on, as named at the time.
+    pub username: Option<String>,
+}
+
+/// One page of the trail.
+pub struct AuditPage {
+    /// Newest first.
+    pub events: Vec<AuditEvent>,
+    /// How many events match in all.
+    pub total: i64,
+}
+
+/// The events matching `filter`, newest first, page `page` (from 1) of
+/// `per_page`. Each filter is an equality the indexes on `(column, id)` serve.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    page: i64,
+    per_page: i64,
+) -> Result<AuditPage, DbError> {
+    let query = || {
+        let mut q = audit_events::table.into_boxed();
+        if let Some(actor) = &filter.actor {
+            q = q.filter(audit_events::actor.eq(actor.clone()));
+        }
+        if let Some(action) = filter.action {
+            q = q.filter(audit_events::action.eq(action));
+        }
+        if let Some(username) = &filter.username {
+            q = q.filter(audit_events::username.eq(username.clone()));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let offset = page.saturating_sub(1).saturating_mul(per_page);
+    let events = query()
+        .order(audit_events::id.desc())
+        .limit(per_page)
+        .offset(offset)
+        .select(AuditEvent::as_select())
+        .load(conn)?;
+    Ok(AuditPage { events, total })
 }
 
 #[cfg(test)]

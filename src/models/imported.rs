@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use sha2::{Digest as _, Sha256};
 
-use super::UserId;
+use super::{UserId, user_search};
 use crate::db::{DbConnection, DbError};
 use crate::on_backend;
 use crate::schema::{django_imports, users};
@@ -78,6 +78,10 @@ pub fn insert_users(conn: &mut DbConnection, rows: &[ImportedUser]) -> Result<()
     for chunk in rows.chunks(CHUNK) {
         // Multi-row inserts do not compile through the MultiConnection.
         on_backend!(conn, c => diesel::insert_into(users::table).values(chunk).execute(c))?;
+        let indexed = chunk
+            .iter()
+            .map(|u| (u.id, u.username.as_str(), u.email.as_str()));
+        user_search::index(conn, indexed)?;
     }
     Ok(())
 }
@@ -144,10 +148,24 @@ pub fn update_user(
     id: UserId,
     changes: &UserChanges,
 ) -> Result<(), DbError> {
-    if !changes.is_empty() {
-        diesel::update(users::table.find(id))
-            .set(changes)
-            .execute(conn)?;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let searched = changes.username.is_some() || changes.email.is_some();
+    let old: Option<(String, String)> = if searched {
+        users::table
+            .find(id)
+            .select((users::username, users::email))
+            .first(conn)
+            .optional()?
+    } else {
+        None
+    };
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .execute(conn)?;
+    if let Some((username, email)) = &old {
+        user_search::reindex(conn, id, (username, email))?;
     }
     Ok(())
 }

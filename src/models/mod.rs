@@ -16,11 +16,13 @@ pub mod named_tokens;
 pub mod recovery_codes;
 pub mod scope;
 mod sql_types;
+pub mod stats;
 pub mod token_key;
 mod token_row;
 pub mod tokens;
 pub mod two_factor;
 pub mod user;
+pub mod user_search;
 pub mod users;
 pub mod validation;
 

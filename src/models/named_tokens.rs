@@ -118,7 +118,7 @@ impl Tokens {
     }
 
     /// Deletes the named token `id` of `user_id` (only if its key is still
-    /// `expected`, when given); whether one was deleted. Another user's
+    /// `expected`, when given); its name if one was deleted. Another user's
     /// token or the DRF token is never touched.
     pub fn revoke_named(
         &self,
@@ -127,7 +127,7 @@ impl Tokens {
         id: TokenId,
         expected: Option<&super::Digest>,
         actor: Actor<'_>,
-    ) -> Result<bool, DbError> {
+    ) -> Result<Option<String>, DbError> {
         let revoked = conn.transaction(|conn| {
             let target = tokens::table
                 .filter(tokens::id.eq(id))
@@ -153,9 +153,9 @@ impl Tokens {
                     clock::now(),
                 )?;
             }
-            Ok::<_, DbError>(name.is_some())
+            Ok::<_, DbError>(name.map(Option::unwrap_or_default))
         })?;
-        if revoked {
+        if revoked.is_some() {
             self.events.count(TokenEvent::revoked);
         }
         Ok(revoked)

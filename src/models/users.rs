@@ -2,13 +2,15 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 
 use super::hooks::{Actor, HookError};
 use super::user::UserRow;
-use super::{NewUser, TokenRow, User, UserHooks, UserId, clock};
+use super::{NewUser, User, UserHooks, UserId, clock, user_search};
 use crate::db::{AsOutage, DbConnection, DbError};
-use crate::schema::{tokens, users};
+use crate::schema::users;
+
+/// The admin's search lives in its own module; it is a query on users.
+pub use super::user_search::{UserPage, search};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
@@ -42,7 +44,8 @@ impl AsOutage for CreateUserError {
     }
 }
 
-/// Inserts the user and runs the post-insert hooks, all in one transaction.
+/// Inserts the user, indexes them for the admin's search and runs the
+/// post-insert hooks, all in one transaction.
 pub fn create_user(
     conn: &mut DbConnection,
     hooks: &UserHooks,
@@ -80,6 +83,10 @@ pub fn create_user(
             })?;
         let user = find_by_id(conn, id)?
             .ok_or_else(|| CreateUserError::Db(DbError::Query(diesel::result::Error::NotFound)))?;
+        user_search::index(
+            conn,
+            [(user.id, user.username.as_str(), user.email.as_str())],
+        )?;
         hooks
             .run(conn, &user, actor)
             .map_err(|(hook, error)| CreateUserError::Hook { hook, error })?;
@@ -140,77 +147,10 @@ pub fn replace_password_hash(
     Ok(n == 1)
 }
 
-diesel::define_sql_function! {
-    /// SQL `lower()`, the same on both backends.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
-/// One page of a user search.
-pub struct UserPage {
-    /// Users sorted by username, each with their token if they have one.
-    pub rows: Vec<(User, Option<TokenRow>)>,
-    /// How many users match in all.
-    pub total: i64,
-}
-
-/// One page of users with their tokens, sorted by username. `query` matches
-/// a substring of username or e-mail, case-insensitively; empty matches all.
-/// On PostgreSQL a query of three characters or more is answered from
-/// `pg_trgm` indexes on the lower-cased columns, which serve this `LIKE`;
-/// SQLite reads every row.
-pub fn search(
-    conn: &mut DbConnection,
-    query: &str,
-    page: i64,
-    per_page: i64,
-) -> Result<UserPage, DbError> {
-    let offset = page.saturating_sub(1).saturating_mul(per_page);
-    // Counts the matches and loads one page of them, sorted by username.
-    macro_rules! page_where {
-        ($filter:expr) => {{
-            let total: i64 = users::table.filter($filter).count().get_result(conn)?;
-            let rows = users::table
-                .left_join(
-                    tokens::table.on(tokens::user_id
-                        .eq(users::id)
-                        .and(tokens::is_primary.eq(true))),
-                )
-                .filter($filter)
-                .select((User::as_select(), Option::<TokenRow>::as_select()))
-                .order(users::username.asc())
-                .limit(per_page)
-                .offset(offset)
-                .load(conn)?;
-            Ok(UserPage { rows, total })
-        }};
-    }
-    if query.is_empty() {
-        return page_where!(diesel::dsl::sql::<Bool>("1 = 1"));
-    }
-    let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
-    page_where!(
-        lower(users::username)
-            .like(pattern.clone())
-            .escape('\\')
-            .or(lower(users::email).like(pattern.clone()).escape('\\'))
-    )
-}
-
 /// All users, sorted by username (the CLI's `user list`).
 pub fn all(conn: &mut DbConnection) -> Result<Vec<User>, DbError> {
     Ok(users::table
         .order(users::username.asc())
         .select(User::as_select())
         .load(conn)?)
-}
-
-fn escape_like(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -6,6 +6,7 @@ use diesel::Connection;
 
 use super::{Domain, Failure};
 use crate::db::{AsOutage, DbConnection, DbError};
+use crate::models::audit::{self, Origin};
 use crate::models::events::{self, TokenEvent};
 use crate::models::validation::{Email, Username};
 use crate::models::{CreateUserError, HookError, NewUser, TokenKey, TokenRow, User, UserId, users};
@@ -56,8 +57,10 @@ impl AsOutage for RegisterError {
 pub struct UserList {
     /// Users sorted by username, each with their token if they have one.
     pub rows: Vec<(User, Option<TokenRow>)>,
-    /// How many users match in all.
+    /// How many users match in all, or at least (`capped`).
     pub total: i64,
+    /// The count stopped at `total`: more match.
+    pub capped: bool,
     /// The page shown (the last one when the one asked for is past the end).
     pub page: i64,
 }
@@ -152,7 +155,8 @@ impl Accounts {
     }
 
     /// Users whose username or e-mail contains `query` (all for an empty
-    /// one), page `wanted` of `per_page`; past the end, the last page.
+    /// one), page `wanted` of `per_page`; past the end, the last page. The
+    /// count of a non-empty query stops past `COUNT_CAP` (`capped`).
     pub async fn search(
         &self,
         query: String,
@@ -168,6 +172,7 @@ impl Accounts {
                     return Ok(UserList {
                         rows: found.rows,
                         total: found.total,
+                        capped: found.capped,
                         page: wanted,
                     });
                 }
@@ -176,6 +181,7 @@ impl Accounts {
                 Ok(UserList {
                     rows: found.rows,
                     total: found.total,
+                    capped: found.capped,
                     page: last,
                 })
             })
@@ -196,18 +202,30 @@ impl Accounts {
 
     /// Sets `is_active`; the user as they were, or `None` when there is no
     /// such user. A deactivated user's keys are refused from the next request.
-    pub async fn set_active(&self, id: UserId, active: bool) -> Result<Option<User>, Failure> {
+    /// Audited as `user_activated` or `user_deactivated` in the same
+    /// transaction.
+    pub async fn set_active(
+        &self,
+        origin: Origin,
+        id: UserId,
+        active: bool,
+    ) -> Result<Option<User>, Failure> {
         self.domain
             .db
             .call(move |conn| {
-                let Some(user) = users::find_by_id(conn, id)? else {
-                    return Ok(None);
-                };
-                users::set_active(conn, id, active)?;
-                if !active {
-                    crate::models::admin_sessions::delete_for_user(conn, id)?;
-                }
-                Ok(Some(user))
+                conn.transaction(|conn| {
+                    audit::lock_for_writing(conn)?;
+                    let Some(user) = users::find_by_id(conn, id)? else {
+                        return Ok(None);
+                    };
+                    users::set_active(conn, id, active)?;
+                    if !active {
+                        crate::models::admin_sessions::delete_for_user(conn, id)?;
+                    }
+                    audit::record_activation(conn, &origin, &user, active)?;
+                    Ok::<_, DbError>(Some(user))
+                })
+                .map_err(Failure::from)
             })
             .await
     }

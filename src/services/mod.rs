@@ -7,9 +7,11 @@
 //! `crypto/`.
 
 mod accounts;
+mod audit;
 mod failure;
 mod last_used;
 mod named_tokens;
+mod overview;
 mod sign_in;
 mod staff_sessions;
 mod tokens;
@@ -18,8 +20,10 @@ mod two_factor;
 use std::sync::Arc;
 
 pub use accounts::{Accounts, RegisterError, Registration, UserDetail, UserList};
+pub use audit::{AuditList, AuditTrail};
 pub use failure::{Failure, cause_chain};
 pub use named_tokens::NamedTokensError;
+pub use overview::{HourCount, Overview, Overviews};
 pub use sign_in::{Attempt, SignIn, SignInError, StaffSignIn};
 pub use staff_sessions::{Identified, SessionLookup, StaffSessions};
 pub use tokens::TokenService;
@@ -88,6 +92,8 @@ pub struct Services {
     pub tokens: TokenService,
     pub staff_sessions: StaffSessions,
     pub two_factor: TwoFactor,
+    pub audit: AuditTrail,
+    pub overview: Overviews,
 }
 
 impl Services {
@@ -97,6 +103,8 @@ impl Services {
             accounts: Accounts::new(domain.clone()),
             staff_sessions: StaffSessions::new(domain.clone()),
             two_factor: TwoFactor::new(domain.clone(), SignIn::new(domain.clone())),
+            audit: AuditTrail::new(domain.clone()),
+            overview: Overviews::new(domain.clone()),
             tokens: TokenService::new(domain),
         }
     }

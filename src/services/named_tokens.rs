@@ -4,11 +4,15 @@
 //! creator does not.
 
 use super::Failure;
+use diesel::Connection;
+
 use super::tokens::TokenService;
+use crate::db::DbError;
+use crate::models::audit::{self, AuditAction, Origin, Subject};
 use crate::models::scope::TOKENS_SCOPE;
 use crate::models::{
     CallerToken, CallerUser, NamedTokenError, NamedTokenSpec, Scope, TokenId, TokenKey, TokenRow,
-    User, UserId, users,
+    User, UserId, clock, users,
 };
 
 /// Why a request about named tokens was refused.
@@ -108,31 +112,41 @@ impl TokenService {
                 Ok::<_, Failure>(domain.tokens.revoke_named(conn, id, token, None, &actor)?)
             })
             .await?;
-        if deleted {
+        if deleted.is_some() {
             Ok(())
         } else {
             Err(NamedTokensError::NotFound)
         }
     }
 
-    /// Staff: revokes user `id`'s named token `token`. The user and whether
-    /// the token was there; `None` when there is no such user.
+    /// Staff: revokes user `id`'s named token `token`, with its audit
+    /// record. The user and whether the token was there; `None` when there
+    /// is no such user.
     pub async fn revoke_named_by_staff(
         &self,
-        actor: &str,
+        origin: Origin,
         id: UserId,
         token: TokenId,
     ) -> Result<Option<(User, bool)>, Failure> {
         let domain = self.domain.clone();
-        let actor = actor.to_owned();
         self.domain
             .db
             .call(move |conn| {
-                let Some(user) = users::find_by_id(conn, id)? else {
-                    return Ok(None);
-                };
-                let revoked = domain.tokens.revoke_named(conn, id, token, None, &actor)?;
-                Ok(Some((user, revoked)))
+                conn.transaction(|conn| {
+                    audit::lock_for_writing(conn)?;
+                    let Some(user) = users::find_by_id(conn, id)? else {
+                        return Ok(None);
+                    };
+                    let tokens = &domain.tokens;
+                    let revoked = tokens.revoke_named(conn, id, token, None, &origin.actor)?;
+                    if let Some(name) = &revoked {
+                        let detail = format!("named token {name:?}");
+                        let (action, subject) = (AuditAction::TokenRevoked, Subject::of(&user));
+                        audit::record(conn, &origin, action, Some(subject), &detail, clock::now())?;
+                    }
+                    Ok::<_, DbError>(Some((user, revoked.is_some())))
+                })
+                .map_err(Failure::from)
             })
             .await
     }

@@ -89,9 +89,21 @@ impl AsOutage for SignInError {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Audience {
+pub(super) enum Audience {
     AnyUser,
     Staff,
+}
+
+/// A refused API sign-in (bad credentials or throttled) in the overview's
+/// hourly count; the admin's sign-ins are counted with its sessions.
+fn count_api_failure(
+    conn: &mut crate::db::DbConnection,
+    audience: Audience,
+) -> Result<(), DbError> {
+    if audience == Audience::AnyUser {
+        activity::count(conn, Activity::Failed, clock::now())?;
+    }
+    Ok(())
 }
 
 #[derive(Clone)]
@@ -183,6 +195,9 @@ impl SignIn {
                     users::record_login(conn, user.id, clock::now())?;
                     domain.throttle.clear(conn, &scope, attempt)?;
                     upgrade_hash(conn, &mut user, upgrade)?;
+                    // The overview's hourly count (the admin's are counted
+                    // with its sessions).
+                    activity::count(conn, Activity::Ok, clock::now())?;
                     domain.tokens.get_or_create(conn, user.id, &user.username)
                 })?;
                 Ok((user, key))
@@ -256,7 +271,7 @@ impl SignIn {
             password,
         } = attempt;
         let scope = LoginThrottle::scope(&client, &username);
-        let (attempt, user) = self.admit(&scope, username.clone()).await?;
+        let (attempt, user) = self.admit(&scope, username.clone(), audience).await?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         let eligible =
             |user: &User| user.is_active && (audience == Audience::AnyUser || user.is_staff);
@@ -287,7 +302,7 @@ impl SignIn {
                         if staff {
                             record_failure(conn, &username, &client, "wrong password")?;
                         }
-                        Ok(())
+                        count_api_failure(conn, audience)
                     })
                 })
                 .await;
@@ -302,6 +317,7 @@ impl SignIn {
         &self,
         scope: &str,
         username: String,
+        audience: Audience,
     ) -> Result<(AttemptId, Option<User>), SignInError> {
         let started = Instant::now();
         loop {
@@ -314,7 +330,11 @@ impl SignIn {
                     let admission = domain.throttle.admit(conn, &scope)?;
                     let user = match admission {
                         Admission::Admitted(_) => users::find_by_username(conn, &username)?,
-                        Admission::Throttled(_) | Admission::Wait => None,
+                        Admission::Throttled(_) => {
+                            count_api_failure(conn, audience)?;
+                            None
+                        }
+                        Admission::Wait => None,
                     };
                     Ok::<_, DbError>((admission, user))
                 })

@@ -5,8 +5,12 @@
 
 use std::sync::Arc;
 
+use diesel::Connection;
+
 use super::accounts::{UserDetail, load_detail};
 use super::{Domain, Failure};
+use crate::db::DbError;
+use crate::models::audit::{self, AuditAction, Origin, Subject};
 use crate::models::events::EventKind;
 use crate::models::{
     AuthOutcome, CallerToken, CallerUser, Digest, TokenKey, User, UserId, clock, users,
@@ -68,7 +72,9 @@ impl TokenService {
                 Ok(if primary {
                     tokens.revoke(conn, id, Some(&digest), &actor)?
                 } else {
-                    tokens.revoke_named(conn, id, token_id, Some(&digest), &actor)?
+                    tokens
+                        .revoke_named(conn, id, token_id, Some(&digest), &actor)?
+                        .is_some()
                 })
             })
             .await
@@ -99,41 +105,65 @@ impl TokenService {
     }
 
     /// Staff: a new key for user `id` whatever they had, and the user's
-    /// page as it is now; `None` when there is no such user.
+    /// page as it is now; `None` when there is no such user. Audited as
+    /// `token_created` or `token_regenerated`, in the same transaction.
     pub async fn regenerate(
         &self,
-        actor: &str,
+        origin: Origin,
         id: UserId,
         events_shown: i64,
     ) -> Result<Option<(TokenKey, UserDetail)>, Failure> {
         let domain = self.domain.clone();
-        let actor = actor.to_owned();
         self.domain
             .db
             .call(move |conn| {
-                if users::find_by_id(conn, id)?.is_none() {
-                    return Ok(None);
-                }
-                let key = domain.tokens.regenerate(conn, id, &actor)?;
-                let detail = load_detail(conn, &domain, id, events_shown)?;
-                Ok(detail.map(|detail| (key, detail)))
+                conn.transaction(|conn| {
+                    audit::lock_for_writing(conn)?;
+                    let Some(user) = users::find_by_id(conn, id)? else {
+                        return Ok(None);
+                    };
+                    let had = domain.tokens.find(conn, id)?.is_some();
+                    let key = domain.tokens.regenerate(conn, id, &origin.actor)?;
+                    let action = if had {
+                        AuditAction::TokenRegenerated
+                    } else {
+                        AuditAction::TokenCreated
+                    };
+                    let subject = Some(Subject::of(&user));
+                    audit::record(conn, &origin, action, subject, "", clock::now())?;
+                    let detail = load_detail(conn, &domain, id, events_shown)?;
+                    Ok::<_, DbError>(detail.map(|detail| (key, detail)))
+                })
+                .map_err(Failure::from)
             })
             .await
     }
 
     /// Staff: deletes user `id`'s token. The user and whether there was a
-    /// token; `None` when there is no such user.
-    pub async fn revoke(&self, actor: &str, id: UserId) -> Result<Option<(User, bool)>, Failure> {
+    /// token; `None` when there is no such user. A deletion is audited as
+    /// `token_revoked` in the same transaction.
+    pub async fn revoke(
+        &self,
+        origin: Origin,
+        id: UserId,
+    ) -> Result<Option<(User, bool)>, Failure> {
         let domain = self.domain.clone();
-        let actor = actor.to_owned();
         self.domain
             .db
             .call(move |conn| {
-                let Some(user) = users::find_by_id(conn, id)? else {
-                    return Ok(None);
-                };
-                let revoked = domain.tokens.revoke(conn, id, None, &actor)?;
-                Ok(Some((user, revoked)))
+                conn.transaction(|conn| {
+                    audit::lock_for_writing(conn)?;
+                    let Some(user) = users::find_by_id(conn, id)? else {
+                        return Ok(None);
+                    };
+                    let revoked = domain.tokens.revoke(conn, id, None, &origin.actor)?;
+                    if revoked {
+                        let (action, subject) = (AuditAction::TokenRevoked, Subject::of(&user));
+                        audit::record(conn, &origin, action, Some(subject), "", clock::now())?;
+                    }
+                    Ok::<_, DbError>(Some((user, revoked)))
+                })
+                .map_err(Failure::from)
             })
             .await
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use diesel::Connection;
 
-use super::sign_in::{record_failure, record_sign_in};
+use super::sign_in::{Audience, record_failure, record_sign_in};
 use super::{Domain, Failure, SignIn, SignInError};
 use crate::auth::LoginThrottle;
 use crate::db::{AsOutage, DbConnection, DbError};
@@ -164,7 +164,10 @@ impl TwoFactor {
         address: String,
     ) -> Result<(User, SessionId), CodeError> {
         let scope = LoginThrottle::scope(&address, &pending.username);
-        let admitted = self.sign_in.admit(&scope, pending.username.clone()).await;
+        let admitted = self
+            .sign_in
+            .admit(&scope, pending.username.clone(), Audience::Staff)
+            .await;
         let (attempt, user) = match admitted {
             Ok(admitted) => admitted,
             Err(e) => {
@@ -303,7 +306,10 @@ impl TwoFactor {
         address: String,
     ) -> Result<(), CodeError> {
         let scope = LoginThrottle::scope(&address, &user.username);
-        let (attempt, _) = self.sign_in.admit(&scope, user.username.clone()).await?;
+        let (attempt, _) = self
+            .sign_in
+            .admit(&scope, user.username.clone(), Audience::Staff)
+            .await?;
         let domain = self.domain.clone();
         self.domain
             .db

@@ -54,7 +54,14 @@ async fn head_works_wherever_get_does() {
     let app = spawn_app().await;
     let (client, admin) = signed_in(&app).await;
     let user_page = format!("/admin/users/{}/", admin.id);
-    for path in ["/admin/login/", "/admin/users/", user_page.as_str()] {
+    for path in [
+        "/admin/login/",
+        "/admin/",
+        "/admin/users/",
+        user_page.as_str(),
+        "/admin/audit/",
+        "/admin/audit/?action=token_revoked&page=1",
+    ] {
         let get = client.get(path).await;
         let head = Page::read(client.http.head(app.url(path)).send().await.unwrap()).await;
         assert_eq!(head.status, get.status, "{path}");
@@ -71,9 +78,14 @@ async fn head_works_wherever_get_does() {
         );
         assert_eq!(head.header("cache-control"), Some("no-store"), "{path}");
     }
-    // `/admin/` redirects either way.
-    let head = Page::read(client.http.head(app.url("/admin/")).send().await.unwrap()).await;
+    // `/admin` redirects to the overview either way.
+    let head = Page::read(client.http.head(app.url("/admin")).send().await.unwrap()).await;
     assert_eq!(head.status, 302);
+    assert_eq!(head.location(), Some("/admin/"));
+    // A refused filter is refused the same way.
+    let bad = "/admin/audit/?action=nope";
+    let head = Page::read(client.http.head(app.url(bad)).send().await.unwrap()).await;
+    assert_eq!((head.status, head.body.as_str()), (400, ""));
     // An anonymous HEAD is sent to the sign-in like a GET.
     let anonymous = Client::new(&app);
     let head = Page::read(

@@ -6,11 +6,13 @@
 mod common;
 
 mod actions;
+mod audit;
 mod csrf;
 mod escaping;
 mod headers;
 mod named_tokens;
 mod outage;
+mod overview;
 mod server_sessions;
 mod session;
 mod sign_in;

@@ -74,6 +74,29 @@ async fn named_tokens_are_listed_without_keys_and_revoked_one_by_one() {
     );
     assert_eq!(revoked[0].actor, "admin");
     assert_eq!(revoked[0].token_name.as_deref(), Some("laptop"));
+    // And in the audit trail, with the staff member as the actor.
+    let audited: (String, String, String, String) = app
+        .state
+        .domain
+        .db
+        .run(|conn| {
+            use schema::audit_events::dsl;
+            dsl::audit_events
+                .order(dsl::id.desc())
+                .select((dsl::actor, dsl::action, dsl::username, dsl::detail))
+                .first(conn)
+                .map_err(authtoken::db::DbError::from)
+        })
+        .unwrap();
+    assert_eq!(
+        audited,
+        (
+            "admin".to_string(),
+            "token_revoked".to_string(),
+            "carol".to_string(),
+            "named token \"laptop\"".to_string()
+        )
+    );
     let events = &page.body[page.body.find("Token events").unwrap()..];
     assert!(
         events.contains("<td data-label=\"Token\">laptop</td>"),

@@ -134,6 +134,8 @@ async fn indexed_search_finds_what_a_substring_scan_finds() {
         "___",
         "zzz",
         "hopper@ex",
+        "er\ngrace",
+        "b\nbo",
     ] {
         let lower = q.to_lowercase();
         let expected = everyone
@@ -163,4 +165,87 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// `count` users named `<prefix>NNNN`, in one transaction through the
+/// domain (as a sign-up makes them, search index included).
+fn create_many(app: &TestApp, prefix: &str, count: usize) {
+    use authtoken::models::NewUser;
+    use authtoken::models::validation::{Email, Username};
+    let hash = bcrypt::hash("pw-unused-here", 4).unwrap();
+    let domain = &app.state.domain;
+    domain
+        .db
+        .run(|conn| {
+            conn.transaction(|conn| {
+                for i in 0..count {
+                    let name = format!("{prefix}{i:04}");
+                    let new = NewUser {
+                        username: Username::parse(&name).unwrap(),
+                        email: Email::parse(&format!("{name}@example.org")).unwrap(),
+                        password_hash: hash.clone(),
+                        is_active: true,
+                        is_staff: false,
+                        is_superuser: false,
+                    };
+                    users::create_user(conn, &domain.hooks, &new, "test")?;
+                }
+                Ok::<_, authtoken::models::CreateUserError>(())
+            })
+        })
+        .unwrap();
+}
+
+/// A query that more than 1,000 users match is counted up to there: the
+/// page says "more than", and the pages go on while there are users.
+#[tokio::test]
+async fn a_common_query_counts_up_to_1000_and_pages_on() {
+    let app = spawn_app().await;
+    let (client, _) = signed_in(&app).await;
+    create_many(&app, "bulk", 1_005);
+
+    for q in ["bulk", "bu", "example.org"] {
+        let page = client.get(&format!("/admin/users/?q={q}")).await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains(&format!(
+                "Showing 1–50 of more than 1,000 users matching “{q}”"
+            )),
+            "{q}: {}",
+            page.body
+        );
+        assert!(page.body.contains("Page 1 of more than 20"), "{q}");
+        assert!(page.body.contains(">bulk0000</a>"));
+        assert!(page.body.contains(">bulk0049</a>"));
+        assert!(!page.body.contains(">bulk0050</a>"));
+    }
+    let page = client.get("/admin/users/?q=bulk&page=20").await;
+    assert!(
+        page.body
+            .contains("Showing 951–1,000 of more than 1,000 users")
+    );
+    let next = page.link("next").expect("a page after the 20th");
+    assert_eq!(next, "/admin/users/?q=bulk&page=21");
+    let page = client.get(&next).await;
+    assert!(
+        page.body.contains("Showing 1,001–1,005 of 1,005 users"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Page 21 of 21"));
+    assert_eq!(page.link("next"), None);
+    // Past the end: the last page, counted exactly.
+    let page = client.get("/admin/users/?q=bulk&page=99").await;
+    assert!(page.body.contains("Page 21 of 21"));
+    // A rarer query is counted exactly; the empty one always.
+    let page = client.get("/admin/users/?q=BULK09").await;
+    assert!(
+        page.body.contains("Showing 1–50 of 100 users"),
+        "{}",
+        page.body
+    );
+    let page = client.get("/admin/users/?q=bulk1004").await;
+    assert!(page.body.contains("Showing 1–1 of 1 user matching"));
+    let page = client.get("/admin/users/").await;
+    assert!(page.body.contains("Showing 1–50 of 1,006 users."));
 }

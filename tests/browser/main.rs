@@ -2,7 +2,8 @@
 //! through chromedriver. A staff user signs in, searches, opens a user,
 //! regenerates the token (the old key then gets 401 from the API and the new
 //! one works), revokes it, deactivates the user (the API then says `User
-//! inactive or deleted.`) and signs out. Every page is saved as a PNG under
+//! inactive or deleted.`), reads the overview (counts and the chart of
+//! sign-ins) and the audit trail (filtered too), and signs out. Every page is saved as a PNG under
 //! `target/screenshots/`.
 //!
 //! `two_factor.rs` enrols in two-factor sign-in and signs in with a code
@@ -122,7 +123,7 @@ async fn screenshot(c: &Client, name: &str) -> Outcome {
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("{name}.png"));
     std::fs::write(&path, png)?;
-    println!("screenshot: {}", path.display());
+    eprintln!("screenshot: {}", path.display());
     Ok(())
 }
 
@@ -156,6 +157,25 @@ async fn path_of(c: &Client) -> Outcome<String> {
 
 async fn page_text(c: &Client) -> Outcome<String> {
     Ok(c.find(Locator::Css("body")).await?.text().await?)
+}
+
+async fn text_of(c: &Client, id: &str) -> Outcome<String> {
+    Ok(c.find(Locator::Id(id)).await?.text().await?)
+}
+
+/// Sign-ins and failed ones in the last 24 hours, as the database has them.
+fn last_day(app: &TestApp) -> (i64, i64) {
+    use authtoken::models::{activity, clock};
+    let since = activity::hour_of(clock::now()) - chrono::Duration::hours(23);
+    let rows = app
+        .state
+        .domain
+        .db
+        .run(|c| activity::since(c, since))
+        .expect("the counts");
+    rows.iter().fold((0, 0), |(ok, failed), (_, o, f)| {
+        (ok + i64::from(*o), failed + i64::from(*f))
+    })
 }
 
 async fn api_me(app: &TestApp, key: &str) -> (u16, String) {
@@ -416,6 +436,113 @@ async fn story(c: &Client, app: &TestApp, dave_id: authtoken::models::UserId) ->
     screenshot(c, "10-user-narrow").await?;
     c.set_window_size(1280, 900).await?;
 
+    // Some API sign-ins for the overview: two that work, one that does not.
+    for password in [PASSWORD, PASSWORD, "not it"] {
+        let response = app
+            .post_json(
+                "/api-token-auth/",
+                &serde_json::json!({"username": "alice", "password": password}),
+            )
+            .await;
+        assert!(response.status().as_u16() < 500);
+    }
+
+    // The overview: the counts, and the chart drawn with the stylesheet's
+    // colours (the CSP lets no inline style through).
+    click_and_wait(
+        c,
+        Locator::LinkText("Overview"),
+        Locator::Id("activity-chart"),
+    )
+    .await?;
+    assert_eq!(path_of(c).await?, "/admin/");
+    assert_eq!(text_of(c, "count-users").await?, "6");
+    assert_eq!(text_of(c, "count-active").await?, "5");
+    assert_eq!(text_of(c, "count-staff").await?, "1");
+    // The API's two and one, and whatever the admin's own sign-ins added.
+    let (ok, failed) = last_day(app);
+    assert!(ok >= 2 && failed >= 1, "{ok} {failed}");
+    assert_eq!(text_of(c, "count-sign-ins").await?, ok.to_string());
+    assert_eq!(text_of(c, "count-failed").await?, failed.to_string());
+    let bars = c.find_all(Locator::Css("#activity-chart g.bar")).await?;
+    assert_eq!(bars.len(), 168);
+    let legend = c
+        .find(Locator::Css("#activity-chart .chart-legend rect.bar-ok"))
+        .await?;
+    assert_eq!(legend.css_value("fill").await?, "rgb(46, 158, 91)");
+    let chart = c.find(Locator::Id("activity-chart")).await?;
+    let (_, _, width, height) = chart.rectangle().await?;
+    assert!(
+        width > 600.0 && height > 150.0,
+        "the chart fills the card: {width}×{height}"
+    );
+    screenshot(c, "11-overview").await?;
+
+    // The audit trail: this story's actions, newest first.
+    click_and_wait(
+        c,
+        Locator::LinkText("Audit trail"),
+        Locator::Id("id_action"),
+    )
+    .await?;
+    let text = page_text(c).await?;
+    assert!(text.contains("newest first"), "{text}");
+    let rows = c.find_all(Locator::Css("tr.audit-row")).await?;
+    let mut actions = Vec::new();
+    for row in &rows {
+        let text = row.text().await?;
+        for action in ["user_deactivated", "token_revoked", "token_regenerated"] {
+            if text.contains(action) {
+                assert!(text.contains("dave"), "{text}");
+                assert!(
+                    text.contains("admin") && text.contains("127.0.0.1"),
+                    "{text}"
+                );
+                actions.push(action);
+            }
+        }
+    }
+    assert_eq!(
+        actions,
+        ["user_deactivated", "token_revoked", "token_regenerated"]
+    );
+    screenshot(c, "12-audit").await?;
+    // Filtered by what was done.
+    c.find(Locator::Id("id_action"))
+        .await?
+        .select_by_value("token_revoked")
+        .await?;
+    click_and_wait(
+        c,
+        Locator::XPath(&button("Filter")),
+        Locator::Css("tr.audit-row"),
+    )
+    .await?;
+    assert_eq!(
+        path_of(c).await?,
+        "/admin/audit/?actor=&action=token_revoked&user="
+    );
+    let rows = c.find_all(Locator::Css("tr.audit-row")).await?;
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].text().await?.contains("token_revoked"));
+    screenshot(c, "13-audit-filtered").await?;
+
+    // Both on a phone-sized screen.
+    c.set_window_size(390, 844).await?;
+    c.goto(&url("/admin/")).await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("activity-chart"))
+        .await?;
+    screenshot(c, "14-overview-narrow").await?;
+    c.goto(&url("/admin/audit/")).await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("id_action"))
+        .await?;
+    screenshot(c, "15-audit-narrow").await?;
+    c.set_window_size(1280, 900).await?;
+
     // Sign out.
     click_and_wait(
         c,
@@ -425,7 +552,7 @@ async fn story(c: &Client, app: &TestApp, dave_id: authtoken::models::UserId) ->
     .await?;
     assert_eq!(path_of(c).await?, "/admin/login/");
     assert!(page_text(c).await?.contains("You have been signed out."));
-    screenshot(c, "11-signed-out").await?;
+    screenshot(c, "16-signed-out").await?;
     c.goto(&url("/admin/users/")).await?;
     c.wait()
         .at_most(WAIT)

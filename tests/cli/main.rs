@@ -8,7 +8,7 @@ mod staff;
 
 use std::process::{Command, Output};
 
-use common::{SECRET, TestDatabase, spawn_app};
+use common::{SECRET, TestDatabase, spawn_app, spawn_app_on};
 
 const BIN: &str = env!("CARGO_BIN_EXE_authtoken");
 
@@ -328,4 +328,87 @@ async fn command_line_changes_reach_a_running_server_at_once() {
     let out = authtoken(&app.db, &["user", "activate", "dana"], &secret);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(me(&app, &new_key).await.0, 200);
+}
+
+/// Every command that changes something leaves one audit record, by `cli`
+/// from `cli`; one that changes nothing (an unknown user, printing an
+/// existing key, a refused password) leaves none.
+#[tokio::test]
+async fn commands_that_change_something_are_audited() {
+    use authtoken::models::audit::{self, Filter};
+    let db = TestDatabase::new();
+    let secret = [
+        ("SECRET_KEY", SECRET),
+        ("AUTHTOKEN_PASSWORD", "correct horse"),
+    ];
+    let run = |args: &[&str]| {
+        let out = authtoken(&db, args, &secret);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    };
+    run(&["createsuperuser", "--username", "root"]);
+    run(&["user", "create", "carol", "--staff"]);
+    // carol's token from the hook: printing it changes nothing.
+    run(&["drf_create_token", "carol"]);
+    run(&["drf_create_token", "-r", "carol"]);
+    run(&["user", "deactivate", "carol"]);
+    run(&["user", "activate", "carol"]);
+    run(&["user", "list"]);
+    let refused = authtoken(&db, &["drf_create_token", "nobody"], &secret);
+    assert_eq!(refused.status.code(), Some(1));
+    let refused = authtoken(
+        &db,
+        &["user", "create", "weak"],
+        &[("SECRET_KEY", SECRET), ("AUTHTOKEN_PASSWORD", "1")],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+
+    let app = spawn_app_on(db, &[]).await;
+    let mut events = app
+        .state
+        .domain
+        .db
+        .run(|c| audit::list(c, &Filter::default(), 1, 100))
+        .unwrap()
+        .events;
+    events.reverse();
+    let seen: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e.action.as_str(), e.username.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("user_created", "root"),
+            ("user_created", "carol"),
+            ("token_regenerated", "carol"),
+            ("user_deactivated", "carol"),
+            ("user_activated", "carol"),
+        ]
+    );
+    for event in &events {
+        assert_eq!(
+            (event.actor.as_str(), event.address.as_str()),
+            ("cli", "cli")
+        );
+        assert!(event.user_id.is_some());
+    }
+
+    // A user without a token: drf_create_token creates one, and says so.
+    let carol = events[1].user_id.unwrap();
+    app.state
+        .domain
+        .db
+        .run(|c| app.state.domain.tokens.revoke(c, carol, None, "test"))
+        .unwrap();
+    let out = authtoken(&app.db, &["drf_create_token", "carol"], &secret);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let latest = app
+        .state
+        .domain
+        .db
+        .run(|c| audit::list(c, &Filter::default(), 1, 1))
+        .unwrap()
+        .events;
+    assert_eq!(latest[0].action.as_str(), "token_created");
+    assert_eq!(latest[0].username, "carol");
 }

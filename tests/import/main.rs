@@ -353,6 +353,24 @@ async fn rows_changed_in_django_are_updated_and_only_their_changed_fields() {
     assert_eq!(me(new_key).await.0, 200);
     let argon2 = user(&users, "u_argon2");
     assert_eq!(me(argon2["token"].as_str().unwrap()).await.0, 401);
+    // The admin's search follows: the new e-mail is found, and the
+    // newcomer (SQLite's search index is kept by the
+    // import itself).
+    let search = |q: &str| {
+        app.state
+            .domain
+            .db
+            .run(|c| users::search(c, q, 1, 50))
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|(u, _)| u.username)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(search("moved@exa"), ["u_md5"]);
+    assert_eq!(search("zoë_"), ["zoë_ß"]);
+    assert_eq!(search("latecom"), ["latecomer"]);
+    assert_eq!(search("LATE@EX"), ["latecomer"]);
     // The newcomer, who has no DRF token, gets one at sign-in.
     let (status, body) = sign_in(&app, "latecomer", "latecomer password").await;
     assert_eq!(status, 200, "{body}");
@@ -391,6 +409,38 @@ async fn a_target_user_no_import_created_is_a_conflict_and_nothing_is_written() 
     assert!(err.trim_end().ends_with("nothing was imported"), "{err}");
     let app = spawn_app_on(db, &[]).await;
     assert_eq!(user_count(&app), 2);
+}
+
+/// One audit record per run that wrote something, its summary as detail;
+/// a dry run and a run that changes nothing leave none.
+#[tokio::test]
+async fn an_import_that_writes_is_audited_once() {
+    use authtoken::models::audit::{self, Filter};
+    let db = TestDatabase::new();
+    summary(&import(&db, &fixture_db(), true));
+    let first = summary(&import(&db, &fixture_db(), false));
+    let again = summary(&import(&db, &fixture_db(), false));
+    assert!(
+        again.contains("0 added, 0 updated, 12 unchanged"),
+        "{again}"
+    );
+    let app = spawn_app_on(db, &[]).await;
+    let events = app
+        .state
+        .domain
+        .db
+        .run(|c| audit::list(c, &Filter::default(), 1, 100))
+        .unwrap()
+        .events;
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert_eq!(event.action.as_str(), "import");
+    assert_eq!(
+        (event.actor.as_str(), event.address.as_str()),
+        ("cli", "cli")
+    );
+    assert_eq!(event.user_id, None);
+    assert_eq!(event.detail, first);
 }
 
 #[tokio::test]

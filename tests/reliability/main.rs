@@ -15,5 +15,6 @@ mod outage;
 mod request_ids;
 mod secrets;
 mod shutdown;
+mod signups;
 mod support;
 mod threats;
