@@ -1,5 +1,8 @@
 //! The operator commands of the one `authtoken` binary.
 
+mod import_progress;
+mod staff_account;
+
 use std::io::{self, IsTerminal, Write};
 use std::net::TcpListener;
 
@@ -315,117 +318,6 @@ pub fn run(command: Command, settings: Settings, out: &mut dyn Write) -> Result<
         }
     }
     Ok(())
-}
-
-/// The import with a progress bar on stderr when it is a terminal.
-mod import_progress {
-    use std::io::IsTerminal;
-
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-    use crate::import::{self, ImportError, Options, Summary};
-    use crate::services::Domain;
-
-    pub fn run(
-        state: &Domain,
-        data: import::DjangoData,
-        dry_run: bool,
-    ) -> Result<Summary, ImportError> {
-        let bar = if std::io::stderr().is_terminal() {
-            ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
-        } else {
-            ProgressBar::hidden()
-        };
-        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} users {elapsed}") {
-            bar.set_style(style);
-        }
-        let started = |n: usize| bar.set_length(n as u64);
-        let progress = |n: usize| bar.set_position(n as u64);
-        let options = Options {
-            dry_run,
-            started: &started,
-            progress: &progress,
-        };
-        let summary = import::import_django(&state.db, &state.tokens, data, &options);
-        bar.finish_and_clear();
-        summary
-    }
-}
-
-/// The commands for a staff member locked out: a lost authenticator, a
-/// forgotten password. Each ends the user's admin sessions and is audited,
-/// in one transaction.
-mod staff_account {
-    use diesel::Connection;
-
-    use super::{CommandError, read_password};
-    use crate::models::audit::{self, AuditAction, Origin, Subject};
-    use crate::models::validation::password_problems;
-    use crate::models::{User, admin_sessions, clock, two_factor, users};
-    use crate::services::{Domain, cause_chain};
-
-    fn find(conn: &mut crate::db::DbConnection, username: &str) -> Result<User, CommandError> {
-        users::find_by_username(conn, username)?
-            .ok_or_else(|| CommandError::Failed(format!("user {username} does not exist")))
-    }
-
-    fn record(
-        conn: &mut crate::db::DbConnection,
-        user: &User,
-        action: AuditAction,
-    ) -> Result<(), CommandError> {
-        let subject = Subject {
-            id: user.id,
-            username: &user.username,
-        };
-        audit::record(
-            conn,
-            &Origin::cli(),
-            action,
-            Some(subject),
-            "",
-            clock::now(),
-        )?;
-        Ok(())
-    }
-
-    /// Whether it was on.
-    pub fn reset_two_factor(state: &Domain, username: &str) -> Result<bool, CommandError> {
-        state.db.run(|conn| {
-            let user = find(conn, username)?;
-            // Writes first: on SQLite a transaction that read first could
-            // not wait for the write lock.
-            conn.transaction(|conn| {
-                if !two_factor::remove(conn, user.id)? {
-                    return Ok(false);
-                }
-                admin_sessions::delete_for_user(conn, user.id)?;
-                record(conn, &user, AuditAction::TwoFactorDisabled)?;
-                Ok(true)
-            })
-        })
-    }
-
-    pub fn set_password(state: &Domain, username: &str) -> Result<(), CommandError> {
-        // An unknown user is said before the password is asked for.
-        let user = state.db.run(|conn| find(conn, username))?;
-        let password = read_password()?;
-        let problems = password_problems(&password);
-        if !problems.is_empty() {
-            return Err(CommandError::Failed(problems.join(" ")));
-        }
-        let hash = state
-            .hasher
-            .hash_blocking(&password)
-            .map_err(|e| CommandError::Failed(cause_chain(&e)))?;
-        state.db.run(|conn| {
-            conn.transaction(|conn| {
-                users::set_password_hash(conn, user.id, &hash)?;
-                admin_sessions::delete_for_user(conn, user.id)?;
-                record(conn, &user, AuditAction::PasswordSet)
-            })
-        })
-    }
 }
 
 fn yes_no(b: bool) -> &'static str {
