@@ -6,7 +6,6 @@ use actix_session::Session;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 use super::form::{self, CodeForm};
 use super::guard::{self, Visitor};
@@ -30,12 +29,6 @@ struct CodePage {
     error: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
-struct CodeQuery {
-    #[serde(default)]
-    next: String,
-}
-
 fn render(
     session: &AdminSession,
     status: StatusCode,
@@ -43,11 +36,7 @@ fn render(
     next: Option<String>,
     error: Option<String>,
 ) -> Result<HttpResponse, AdminError> {
-    let chrome = Chrome {
-        staff: None,
-        csrf: session.csrf_token()?,
-        flashes: session.take_flashes(),
-    };
+    let chrome = Chrome::signing_in(session)?;
     let page = CodePage {
         chrome,
         username,
@@ -64,8 +53,7 @@ pub async fn form(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
     let session = AdminSession::new(session);
-    let query: CodeQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let next = next::safe(&query.next);
+    let next = next::from_query(req.query_string());
     match guard::identify(&session, &state).await? {
         Visitor::Pending(user) => render(&session, StatusCode::OK, user.username, next, None),
         Visitor::Staff(_) => Ok(redirect_found(next.as_deref().unwrap_or(USERS_PATH))),

@@ -10,7 +10,6 @@ use actix_session::Session;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 use super::form::{self, CsrfForm, LoginForm};
 use super::guard::{self, Visitor};
@@ -35,12 +34,6 @@ struct LoginPage {
     error: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
-struct LoginQuery {
-    #[serde(default)]
-    next: String,
-}
-
 fn render(
     session: &AdminSession,
     status: StatusCode,
@@ -48,11 +41,7 @@ fn render(
     next: Option<String>,
     error: Option<String>,
 ) -> Result<HttpResponse, AdminError> {
-    let chrome = Chrome {
-        staff: None,
-        csrf: session.csrf_token()?,
-        flashes: session.take_flashes(),
-    };
+    let chrome = Chrome::signing_in(session)?;
     let page = LoginPage {
         chrome,
         username,
@@ -69,8 +58,7 @@ pub async fn form(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
     let session = AdminSession::new(session);
-    let query: LoginQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let next = next::safe(&query.next);
+    let next = next::from_query(req.query_string());
     match guard::identify(&session, &state).await? {
         Visitor::Staff(_) => return Ok(redirect_found(next.as_deref().unwrap_or(USERS_PATH))),
         Visitor::Pending(_) => return Ok(redirect_found(&next::code_url(next.as_deref()))),

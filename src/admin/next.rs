@@ -5,6 +5,18 @@ use super::{CODE_PATH, LOGIN_PATH};
 
 const MAX_LEN: usize = 2048;
 
+#[derive(Default, serde::Deserialize)]
+struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// The safe `next` of a query string (`?next=…`), if any.
+pub fn from_query(query: &str) -> Option<String> {
+    let query: NextQuery = serde_urlencoded::from_str(query).unwrap_or_default();
+    safe(&query.next)
+}
+
 /// `next` when it is a path on this site: it starts with one `/` (not `//`,
 /// which a browser reads as another host), holds no backslash (some read it
 /// as `/`) and only printable ASCII (a request's own path always is: other

@@ -7,7 +7,7 @@ use actix_web::http::{StatusCode, header};
 use askama::Template;
 
 use super::AdminError;
-use super::session::Flash;
+use super::session::{AdminSession, Flash};
 use crate::services::Failure;
 
 /// The data `base.html` needs on every page.
@@ -25,6 +25,16 @@ impl Chrome {
             csrf: String::new(),
             flashes: Vec::new(),
         }
+    }
+
+    /// The sign-in pages' chrome: nobody signed in yet, the session's CSRF
+    /// token and its pending messages.
+    pub fn signing_in(session: &AdminSession) -> Result<Chrome, AdminError> {
+        Ok(Chrome {
+            staff: None,
+            csrf: session.csrf_token()?,
+            flashes: session.take_flashes(),
+        })
     }
 }
 
