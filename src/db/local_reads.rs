@@ -16,6 +16,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, QueryResult};
 
+use super::file_watch::FileWatch;
 use super::manager::{FileId, file_id};
 use super::sqlite::existing_file_uri;
 
@@ -25,10 +26,12 @@ const LOCAL_PRAGMAS: &str = "PRAGMA query_only = ON; \
      PRAGMA cache_size = -500; \
      PRAGMA temp_store = MEMORY;";
 
-/// The thread's connection and the file it opened.
+/// The thread's connection, the file it opened and the watch that tells
+/// when that file may have moved.
 struct Local {
     path: String,
     file: FileId,
+    watch: FileWatch,
     conn: SqliteConnection,
 }
 
@@ -70,17 +73,20 @@ impl LocalReads {
 
     /// Runs `read` on this thread's connection; `None` when the caller must
     /// use the pool instead: the file is not there or is not the one the
-    /// connection opened (moved, deleted, replaced — one `stat`, as the
-    /// pool's own check), the database is busy or locked, or anything failed.
+    /// connection opened (moved, deleted, replaced: a `stat`, as the pool's
+    /// own check, once the folder's watch saw something happen), the
+    /// database is busy or locked, or anything failed.
     pub fn read<T>(&self, read: impl FnOnce(&mut SqliteConnection) -> QueryResult<T>) -> Option<T> {
         let answer = LOCAL.with_borrow_mut(|slot| {
-            let file = file_id(&self.path)?;
-            let current = slot
-                .as_ref()
-                .is_some_and(|local| local.file == file && local.path == self.path);
+            let current = match slot.as_mut() {
+                Some(local) if local.path == self.path => {
+                    !local.watch.maybe_moved() || file_id(&self.path) == Some(local.file)
+                }
+                _ => false,
+            };
             if !current {
                 *slot = None;
-                *slot = Some(self.open(file)?);
+                *slot = Some(self.open()?);
             }
             let local = slot.as_mut()?;
             let result = if self.take_forced_busy() {
@@ -110,12 +116,16 @@ impl LocalReads {
         answer
     }
 
-    fn open(&self, file: FileId) -> Option<Local> {
+    fn open(&self) -> Option<Local> {
+        // The watch first: a move after it is seen, whenever it happens.
+        let watch = FileWatch::new(&self.path);
+        let file = file_id(&self.path)?;
         let mut conn = SqliteConnection::establish(&existing_file_uri(&self.path)).ok()?;
         conn.batch_execute(LOCAL_PRAGMAS).ok()?;
         Some(Local {
             path: self.path.clone(),
             file,
+            watch,
             conn,
         })
     }

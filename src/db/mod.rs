@@ -15,6 +15,7 @@
 mod connection;
 mod database;
 mod error;
+mod file_watch;
 mod local_reads;
 mod manager;
 mod migrations;
