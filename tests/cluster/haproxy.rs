@@ -75,11 +75,10 @@ struct Cluster {
 impl Cluster {
     fn start() -> Cluster {
         let db = TestDatabase::new();
-        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let mut servers = Vec::new();
-        for &port in &ports {
-            servers.push(start_server(&db, port));
-        }
+        // Each process picks its own port (a port picked here could be taken
+        // by another test's connection before the process binds it).
+        let servers: Vec<ChildServer> = (0..3).map(|_| start_server(&db, 0)).collect();
+        let ports: Vec<u16> = servers.iter().map(|s| s.addr().port()).collect();
         let front_port = free_port();
         let mut config =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/haproxy.cfg"))
@@ -162,18 +161,27 @@ impl Drop for Cluster {
     }
 }
 
+/// A process on `port` (0: any). A given port (a restart's) may be held a
+/// moment by another test's connection: it is tried again.
 fn start_server(db: &TestDatabase, port: u16) -> ChildServer {
     let bind = format!("127.0.0.1:{port}");
-    ChildServer::start(
-        db,
-        &[
-            ("BIND", bind.as_str()),
-            ("TRUSTED_PROXIES", "127.0.0.1"),
-            ("LOGIN_THROTTLE", "3/min"),
-            ("DATABASE_POOL_SIZE", "4"),
-            ("SHUTDOWN_TIMEOUT", "10"),
-        ],
-    )
+    let env = [
+        ("BIND", bind.as_str()),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("LOGIN_THROTTLE", "3/min"),
+        ("DATABASE_POOL_SIZE", "4"),
+        ("SHUTDOWN_TIMEOUT", "10"),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match ChildServer::try_start(db, &env) {
+            Ok(server) => return server,
+            Err(log) if log.contains("Address already in use") && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(log) => panic!("{log}"),
+        }
+    }
 }
 
 fn register(client: &Client, url: &str, username: &str) -> reqwest::Result<(u16, Value)> {

@@ -39,6 +39,12 @@ impl ChildServer {
     /// Starts the server on `db` with fast bcrypt and a fixed secret;
     /// `env` adds or overrides variables.
     pub fn start(db: &TestDatabase, env: &[(&str, &str)]) -> ChildServer {
+        Self::try_start(db, env).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The same; `Err` with its log when the server exits before listening
+    /// (a port taken meanwhile, say).
+    pub fn try_start(db: &TestDatabase, env: &[(&str, &str)]) -> Result<ChildServer, String> {
         let mut command = Command::new(BIN);
         command
             .arg("serve")
@@ -87,7 +93,9 @@ impl ChildServer {
                 break;
             }
             if let Some(status) = server.child.try_wait().unwrap() {
-                panic!("the server exited with {status} before listening:\n{log}");
+                return Err(format!(
+                    "the server exited with {status} before listening:\n{log}"
+                ));
             }
             assert!(
                 Instant::now() < deadline,
@@ -95,7 +103,7 @@ impl ChildServer {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        server
+        Ok(server)
     }
 
     pub fn url(&self, path: &str) -> String {
