@@ -4,15 +4,12 @@
 //! creator does not.
 
 use super::Failure;
-use diesel::Connection;
-
 use super::tokens::TokenService;
-use crate::db::DbError;
-use crate::models::audit::{self, AuditAction, Origin, Subject};
+use crate::models::audit::Origin;
 use crate::models::scope::TOKENS_SCOPE;
 use crate::models::{
     CallerToken, CallerUser, NamedTokenError, NamedTokenSpec, Scope, TokenId, TokenKey, TokenRow,
-    User, UserId, clock, users,
+    User, UserId,
 };
 
 /// Why a request about named tokens was refused.
@@ -128,26 +125,10 @@ impl TokenService {
         id: UserId,
         token: TokenId,
     ) -> Result<Option<(User, bool)>, Failure> {
-        let domain = self.domain.clone();
-        self.domain
-            .db
-            .call(move |conn| {
-                conn.transaction(|conn| {
-                    audit::lock_for_writing(conn)?;
-                    let Some(user) = users::find_by_id(conn, id)? else {
-                        return Ok(None);
-                    };
-                    let tokens = &domain.tokens;
-                    let revoked = tokens.revoke_named(conn, id, token, None, &origin.actor)?;
-                    if let Some(name) = &revoked {
-                        let detail = format!("named token {name:?}");
-                        let (action, subject) = (AuditAction::TokenRevoked, Subject::of(&user));
-                        audit::record(conn, &origin, action, Some(subject), &detail, clock::now())?;
-                    }
-                    Ok::<_, DbError>(Some((user, revoked.is_some())))
-                })
-                .map_err(Failure::from)
-            })
-            .await
+        self.revoke_as_staff(origin, id, move |tokens, conn, actor| {
+            let revoked = tokens.revoke_named(conn, id, token, None, actor)?;
+            Ok(revoked.map(|name| format!("named token {name:?}")))
+        })
+        .await
     }
 }

@@ -13,7 +13,7 @@ use crate::db::DbError;
 use crate::models::audit::{self, AuditAction, Origin, Subject};
 use crate::models::events::EventKind;
 use crate::models::{
-    AuthOutcome, CallerToken, CallerUser, Digest, TokenKey, User, UserId, clock, users,
+    AuthOutcome, CallerToken, CallerUser, Digest, TokenKey, Tokens, User, UserId, clock, users,
 };
 
 #[derive(Clone)]
@@ -147,6 +147,28 @@ impl TokenService {
         origin: Origin,
         id: UserId,
     ) -> Result<Option<(User, bool)>, Failure> {
+        self.revoke_as_staff(origin, id, move |tokens, conn, actor| {
+            Ok(tokens.revoke(conn, id, None, actor)?.then(String::new))
+        })
+        .await
+    }
+
+    /// Staff revoking one of user `id`'s tokens: `revoke` deletes it and
+    /// says what it deleted (the audit record's detail), audited as
+    /// `token_revoked` in the same transaction. The user and whether one
+    /// was deleted; `None` when there is no such user.
+    pub(super) async fn revoke_as_staff(
+        &self,
+        origin: Origin,
+        id: UserId,
+        revoke: impl FnOnce(
+            &Tokens,
+            &mut crate::db::DbConnection,
+            &str,
+        ) -> Result<Option<String>, DbError>
+        + Send
+        + 'static,
+    ) -> Result<Option<(User, bool)>, Failure> {
         let domain = self.domain.clone();
         self.domain
             .db
@@ -156,12 +178,12 @@ impl TokenService {
                     let Some(user) = users::find_by_id(conn, id)? else {
                         return Ok(None);
                     };
-                    let revoked = domain.tokens.revoke(conn, id, None, &origin.actor)?;
-                    if revoked {
+                    let revoked = revoke(&domain.tokens, conn, &origin.actor)?;
+                    if let Some(detail) = &revoked {
                         let (action, subject) = (AuditAction::TokenRevoked, Subject::of(&user));
-                        audit::record(conn, &origin, action, Some(subject), "", clock::now())?;
+                        audit::record(conn, &origin, action, Some(subject), detail, clock::now())?;
                     }
-                    Ok::<_, DbError>(Some((user, revoked)))
+                    Ok::<_, DbError>(Some((user, revoked.is_some())))
                 })
                 .map_err(Failure::from)
             })
